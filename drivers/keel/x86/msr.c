@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * keel x86: RDMSR and WRMSR. Every MSR access exits; the ones a guest
+ * needs are emulated here or kept in the backend's state, and every other
+ * index (or an invalid value) injects #GP, as on hardware.
+ */
+#include <asm/msr-index.h>
+#include <asm/processor.h>
+
+#include <keel/core.h>
+
+#define KEEL_APIC_BASE_ADDR	0xfee00000ULL
+#define KEEL_APIC_BSP		BIT_ULL(8)
+#define KEEL_APIC_X2APIC	BIT_ULL(10)
+#define KEEL_APIC_ENABLE	BIT_ULL(11)
+#define KEEL_MISC_ENABLE_DEFAULT (MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL | \
+				  MSR_IA32_MISC_ENABLE_BTS_UNAVAIL)
+
+u64 keel_x86_default_apic_base(struct keel_vcpu *vcpu)
+{
+	return KEEL_APIC_BASE_ADDR | KEEL_APIC_ENABLE |
+	       (vcpu->vcpu_id == 0 ? KEEL_APIC_BSP : 0);
+}
+
+/* No x2APIC in the guest's CPUID: bit 10 is reserved, as are 0-7, 9. */
+int keel_x86_check_apic_base(u64 val)
+{
+	u64 reserved = 0x2ffULL | KEEL_APIC_X2APIC |
+		       ~((1ULL << boot_cpu_data.x86_phys_bits) - 1);
+
+	return (val & reserved) ? -EINVAL : 0;
+}
+
+static int keel_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *val)
+{
+	bool found = false;
+
+	switch (index) {
+	case MSR_IA32_APICBASE:
+		*val = vcpu->arch.apic_base;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		*val = KEEL_MISC_ENABLE_DEFAULT;
+		return 0;
+	case MSR_IA32_TSC:
+		*val = rdtsc() + keel_x86->get_msr_field(vcpu, index, &found);
+		return 0;
+	}
+	*val = keel_x86->get_msr_field(vcpu, index, &found);
+	return found ? 0 : -EINVAL;
+}
+
+static int keel_set_efer(struct keel_vcpu *vcpu, u64 val)
+{
+	u64 old = keel_x86->get_efer(vcpu);
+
+	if (val & ~keel_x86_valid_efer())
+		return -EINVAL;
+	/* LMA is read-only; LME cannot change while paging is on. */
+	val = (val & ~EFER_LMA) | (old & EFER_LMA);
+	if (((val ^ old) & EFER_LME) &&
+	    (keel_x86->get_cr(vcpu, 0) & X86_CR0_PG))
+		return -EINVAL;
+	keel_x86->set_efer(vcpu, val);
+	return 0;
+}
+
+static int keel_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val)
+{
+	switch (index) {
+	case MSR_EFER:
+		return keel_set_efer(vcpu, val);
+	case MSR_IA32_APICBASE:
+		if (keel_x86_check_apic_base(val))
+			return -EINVAL;
+		vcpu->arch.apic_base = val;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		return val == KEEL_MISC_ENABLE_DEFAULT ? 0 : -EINVAL;
+	case MSR_IA32_TSC:
+		val -= rdtsc();
+		break;
+	}
+	return keel_x86->set_msr_field(vcpu, index, val) ? 0 : -EINVAL;
+}
+
+int keel_x86_handle_rdmsr(struct keel_vcpu *vcpu, u64 next_rip)
+{
+	unsigned long *r = vcpu->arch.regs;
+	u64 val;
+
+	if (keel_get_msr(vcpu, r[KEEL_REG_RCX], &val)) {
+		keel_x86->inject_exception(vcpu, KEEL_EXC_GP, true, 0);
+		return 1;
+	}
+	r[KEEL_REG_RAX] = (u32)val;
+	r[KEEL_REG_RDX] = val >> 32;
+	keel_x86_skip_to(vcpu, next_rip);
+	return 1;
+}
+
+int keel_x86_handle_wrmsr(struct keel_vcpu *vcpu, u64 next_rip)
+{
+	unsigned long *r = vcpu->arch.regs;
+	u64 val = (u32)r[KEEL_REG_RAX] | ((u64)(u32)r[KEEL_REG_RDX] << 32);
+
+	if (keel_set_msr(vcpu, r[KEEL_REG_RCX], val)) {
+		keel_x86->inject_exception(vcpu, KEEL_EXC_GP, true, 0);
+		return 1;
+	}
+	keel_x86_skip_to(vcpu, next_rip);
+	return 1;
+}

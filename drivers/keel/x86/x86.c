@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * keel x86 core: the guest entry sequence, register state ioctls, and the
+ * glue between keel's core and the vendor backend.
+ */
+#define pr_fmt(fmt) "keel: " fmt
+
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/sched/signal.h>
+#include <linux/uaccess.h>
+#include <asm/processor.h>
+#include <asm/cpufeature.h>
+
+#include <keel/core.h>
+
+const struct keel_x86_ops *keel_x86;
+
+#define X86_RFLAGS_FIXED	0x2UL
+/* RFLAGS bits that are reserved (must be zero): 3, 5, 15, 22-63. */
+#define X86_RFLAGS_RESERVED	(~0x3f7fd7UL)
+
+#define X86_CR0_VALID_LOW	(X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | \
+				 X86_CR0_TS | X86_CR0_ET | X86_CR0_NE | \
+				 X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | \
+				 X86_CR0_CD | X86_CR0_PG)
+
+int keel_arch_init(void)
+{
+	int r;
+
+	if (!boot_cpu_has(X86_FEATURE_SVM)) {
+		pr_err("CPU has no AMD SVM (or it is disabled); keel needs SVM with nested paging\n");
+		return -ENODEV;
+	}
+	keel_x86 = &keel_svm_ops;
+	r = keel_x86->hardware_setup();
+	if (r)
+		return r;
+	r = keel_fpu_setup();
+	if (!r)
+		r = keel_cpuid_init();
+	if (r)
+		keel_x86->hardware_unsetup();
+	return r;
+}
+
+void keel_arch_exit(void)
+{
+	keel_x86->hardware_unsetup();
+}
+
+int keel_arch_cpu_enable(void)
+{
+	return keel_x86->cpu_enable();
+}
+
+void keel_arch_cpu_disable(void)
+{
+	keel_x86->cpu_disable();
+}
+
+u64 keel_arch_max_gfn(void)
+{
+	return (1ULL << (boot_cpu_data.x86_phys_bits - PAGE_SHIFT)) - 1;
+}
+
+long keel_arch_check_extension(struct keel_vm *vm, unsigned long ext)
+{
+	return 0;
+}
+
+int keel_arch_vm_init(struct keel_vm *vm)
+{
+	return keel_mmu_init_vm(vm);
+}
+
+void keel_arch_vm_destroy(struct keel_vm *vm)
+{
+	keel_mmu_destroy_vm(vm);
+}
+
+int keel_arch_vcpu_create(struct keel_vcpu *vcpu)
+{
+	int r;
+
+	r = keel_fpu_vcpu_init(vcpu);
+	if (r)
+		return r;
+	r = keel_x86->vcpu_create(vcpu);
+	if (r) {
+		keel_fpu_vcpu_free(vcpu);
+		return r;
+	}
+	keel_x86_vcpu_reset(vcpu);
+	return 0;
+}
+
+/* Power-on (and post-SHUTDOWN) state of a vCPU. */
+void keel_x86_vcpu_reset(struct keel_vcpu *vcpu)
+{
+	memset(vcpu->arch.regs, 0, sizeof(vcpu->arch.regs));
+	/* EDX holds the processor signature at reset. */
+	vcpu->arch.regs[KEEL_REG_RDX] = 0x600;
+	vcpu->arch.rip = 0xfff0;
+	vcpu->arch.rflags = X86_RFLAGS_FIXED;
+	vcpu->arch.apic_base = keel_x86_default_apic_base(vcpu);
+	vcpu->arch.pending = KEEL_PENDING_NONE;
+	vcpu->arch.fpu.xcr0 = XFEATURE_MASK_FP;
+	keel_x86->vcpu_reset(vcpu);
+}
+
+void keel_arch_vcpu_free(struct keel_vcpu *vcpu)
+{
+	keel_x86->vcpu_free(vcpu);
+	keel_fpu_vcpu_free(vcpu);
+}
+
+void keel_x86_skip_to(struct keel_vcpu *vcpu, u64 next_rip)
+{
+	vcpu->arch.rip = next_rip;
+}
+
+int keel_x86_internal_error(struct keel_vcpu *vcpu, u32 suberror,
+			    u64 data0, u64 data1)
+{
+	struct keel_run *run = vcpu->run;
+
+	run->exit_reason = KEEL_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = 2;
+	run->internal.data[0] = data0;
+	run->internal.data[1] = data1;
+	return 0;
+}
+
+/* Operand/address size of the current code segment: 2, 4 or 8 bytes. */
+int keel_x86_cpu_mode_bytes(struct keel_vcpu *vcpu)
+{
+	struct keel_segment cs;
+
+	if (!(keel_x86->get_cr(vcpu, 0) & X86_CR0_PE))
+		return 2;
+	if (vcpu->arch.rflags & X86_EFLAGS_VM)
+		return 2;
+	keel_x86->get_segment(vcpu, &cs, KEEL_SEG_CS);
+	if ((keel_x86->get_efer(vcpu) & EFER_LMA) && cs.l)
+		return 8;
+	return cs.db ? 4 : 2;
+}
+
+int keel_x86_handle_hlt(struct keel_vcpu *vcpu, u64 next_rip)
+{
+	/* No in-kernel irqchip yet: userspace decides, as KVM does. */
+	keel_x86_skip_to(vcpu, next_rip);
+	vcpu->run->exit_reason = KEEL_EXIT_HLT;
+	return 0;
+}
+
+int keel_x86_handle_xsetbv(struct keel_vcpu *vcpu, u64 next_rip)
+{
+	u32 index = vcpu->arch.regs[KEEL_REG_RCX];
+	u64 val = (u32)vcpu->arch.regs[KEEL_REG_RAX] |
+		  ((u64)(u32)vcpu->arch.regs[KEEL_REG_RDX] << 32);
+	u64 ok = keel_fpu_guest_supported_xcr0();
+
+	/* x87 must stay on; AVX needs SSE; nothing the guest cannot have. */
+	if (index != 0 || (val & ~ok) || !(val & XFEATURE_MASK_FP) ||
+	    ((val & XFEATURE_MASK_YMM) && !(val & XFEATURE_MASK_SSE)) ||
+	    !(keel_x86->get_cr(vcpu, 4) & X86_CR4_OSXSAVE)) {
+		keel_x86->inject_exception(vcpu, KEEL_EXC_GP, true, 0);
+		return 1;
+	}
+	vcpu->arch.fpu.xcr0 = val;
+	keel_x86_skip_to(vcpu, next_rip);
+	return 1;
+}
+
+int keel_arch_complete_userspace_exit(struct keel_vcpu *vcpu)
+{
+	enum keel_pending_io p = vcpu->arch.pending;
+
+	vcpu->arch.pending = KEEL_PENDING_NONE;
+	/* Userspace moved RIP (SET_REGS): the instruction is abandoned. */
+	if (p != KEEL_PENDING_NONE && vcpu->arch.rip != vcpu->arch.pending_rip)
+		return 1;
+	switch (p) {
+	case KEEL_PENDING_PIO:
+		return keel_x86_complete_pio(vcpu);
+	case KEEL_PENDING_MMIO:
+		return keel_x86_complete_mmio(vcpu);
+	default:
+		return 1;
+	}
+}
+
+/*
+ * Enter the guest once. IRQs are disabled from the last check of pending
+ * work to the entry, so a kick (IPI), a signal or a reschedule request
+ * that arrives later makes the hardware leave the guest at once.
+ */
+int keel_arch_vcpu_run_once(struct keel_vcpu *vcpu)
+{
+	int cpu;
+
+	keel_fpu_load_guest(vcpu);
+	local_irq_disable();
+
+	if (unlikely(!keel_virt_enabled_this_cpu() || keel_rebooting)) {
+		local_irq_enable();
+		keel_fpu_put_guest(vcpu);
+		if (keel_rebooting)
+			return -EIO;
+		/* This CPU is going offline; let the scheduler move us. */
+		schedule_timeout_uninterruptible(1);
+		return 1;
+	}
+
+	cpu = smp_processor_id();
+	if (vcpu->cpu != cpu) {
+		vcpu->cpu = cpu;
+		keel_x86->flush_guest_tlb(vcpu);
+	}
+	if (keel_check_request(vcpu, KEEL_REQ_TLB_FLUSH))
+		keel_x86->flush_guest_tlb(vcpu);
+
+	WRITE_ONCE(vcpu->mode, KEEL_IN_GUEST_MODE);
+	/* Pairs with the barrier in keel_vm_kick_all(). */
+	smp_mb();
+	if (READ_ONCE(vcpu->requests) || need_resched() ||
+	    signal_pending(current)) {
+		WRITE_ONCE(vcpu->mode, KEEL_OUTSIDE_GUEST_MODE);
+		local_irq_enable();
+		keel_fpu_put_guest(vcpu);
+		return 1;
+	}
+
+	keel_x86->enter_guest(vcpu);
+
+	WRITE_ONCE(vcpu->mode, KEEL_OUTSIDE_GUEST_MODE);
+	local_irq_enable();
+	keel_fpu_put_guest(vcpu);
+
+	return keel_x86->handle_exit(vcpu);
+}
+
+/* Register state ioctls */
+
+/* struct keel_regs lists the GPRs in this order (KVM's), then RIP, RFLAGS. */
+static const u8 keel_uapi_gpr_order[KEEL_NR_GPRS] = {
+	KEEL_REG_RAX, KEEL_REG_RBX, KEEL_REG_RCX, KEEL_REG_RDX,
+	KEEL_REG_RSI, KEEL_REG_RDI, KEEL_REG_RSP, KEEL_REG_RBP,
+	KEEL_REG_R8, KEEL_REG_R9, KEEL_REG_R10, KEEL_REG_R11,
+	KEEL_REG_R12, KEEL_REG_R13, KEEL_REG_R14, KEEL_REG_R15,
+};
+
+static void keel_get_regs(struct keel_vcpu *vcpu, struct keel_regs *r)
+{
+	u64 *out = &r->rax;
+	int i;
+
+	BUILD_BUG_ON(offsetof(struct keel_regs, rip) != KEEL_NR_GPRS * 8);
+	for (i = 0; i < KEEL_NR_GPRS; i++)
+		out[i] = vcpu->arch.regs[keel_uapi_gpr_order[i]];
+	r->rip = vcpu->arch.rip;
+	r->rflags = vcpu->arch.rflags;
+}
+
+static int keel_set_regs(struct keel_vcpu *vcpu, const struct keel_regs *r)
+{
+	const u64 *in = &r->rax;
+	int i;
+
+	if (r->rflags & X86_RFLAGS_RESERVED)
+		return -EINVAL;
+	for (i = 0; i < KEEL_NR_GPRS; i++)
+		vcpu->arch.regs[keel_uapi_gpr_order[i]] = in[i];
+	vcpu->arch.rip = r->rip;
+	vcpu->arch.rflags = r->rflags | X86_RFLAGS_FIXED;
+	return 0;
+}
+
+static void keel_get_sregs(struct keel_vcpu *vcpu, struct keel_sregs *s)
+{
+	const struct keel_x86_ops *ops = keel_x86;
+	u8 vector;
+
+	memset(s, 0, sizeof(*s));
+	ops->get_segment(vcpu, &s->cs, KEEL_SEG_CS);
+	ops->get_segment(vcpu, &s->ds, KEEL_SEG_DS);
+	ops->get_segment(vcpu, &s->es, KEEL_SEG_ES);
+	ops->get_segment(vcpu, &s->fs, KEEL_SEG_FS);
+	ops->get_segment(vcpu, &s->gs, KEEL_SEG_GS);
+	ops->get_segment(vcpu, &s->ss, KEEL_SEG_SS);
+	ops->get_segment(vcpu, &s->tr, KEEL_SEG_TR);
+	ops->get_segment(vcpu, &s->ldt, KEEL_SEG_LDTR);
+	ops->get_gdt(vcpu, &s->gdt);
+	ops->get_idt(vcpu, &s->idt);
+	s->cr0 = ops->get_cr(vcpu, 0);
+	s->cr2 = ops->get_cr(vcpu, 2);
+	s->cr3 = ops->get_cr(vcpu, 3);
+	s->cr4 = ops->get_cr(vcpu, 4);
+	s->cr8 = ops->get_tpr(vcpu);
+	s->efer = ops->get_efer(vcpu);
+	s->apic_base = vcpu->arch.apic_base;
+	if (ops->irq_pending(vcpu, &vector))
+		s->interrupt_bitmap[vector / 64] |= 1ULL << (vector % 64);
+}
+
+static u64 keel_valid_cr4(void);
+
+/*
+ * MOV to CR4, decoded here since the exit carries no operand without
+ * decode assists. Bits the guest may not set, and leaving PAE in long
+ * mode, raise #GP as on hardware.
+ */
+int keel_x86_handle_cr4_write(struct keel_vcpu *vcpu)
+{
+	unsigned int len = 15, i = 0;
+	u8 insn[15], rex = 0, modrm;
+	u64 val, old = keel_x86->get_cr(vcpu, 4);
+
+	if (keel_x86_fetch_insn(vcpu, insn, &len))
+		return keel_x86_internal_error(vcpu,
+			KEEL_INTERNAL_ERROR_EMULATION, 4, vcpu->arch.rip);
+	while (i < len && (insn[i] == 0x66 || insn[i] == 0x67 ||
+			   insn[i] == 0xf0 || insn[i] == 0xf2 || insn[i] == 0xf3))
+		i++;
+	if (i < len && (insn[i] & 0xf0) == 0x40 &&
+	    keel_x86_cpu_mode_bytes(vcpu) == 8)
+		rex = insn[i++];
+	if (i + 3 > len || insn[i] != 0x0f || insn[i + 1] != 0x22)
+		return keel_x86_internal_error(vcpu,
+			KEEL_INTERNAL_ERROR_EMULATION, 4, vcpu->arch.rip);
+	modrm = insn[i + 2];
+	val = vcpu->arch.regs[(modrm & 7) | ((rex & 1) << 3)];
+	if (keel_x86_cpu_mode_bytes(vcpu) != 8)
+		val = (u32)val;
+
+	if ((val & ~keel_valid_cr4()) ||
+	    ((keel_x86->get_efer(vcpu) & EFER_LMA) && !(val & X86_CR4_PAE))) {
+		keel_x86->inject_exception(vcpu, KEEL_EXC_GP, true, 0);
+		return 1;
+	}
+	keel_x86->set_cr(vcpu, 4, val);
+	if ((val ^ old) & (X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE |
+			   X86_CR4_PCIDE | X86_CR4_SMEP | X86_CR4_SMAP))
+		keel_x86->flush_guest_tlb(vcpu);
+	keel_x86_skip_to(vcpu, vcpu->arch.rip + i + 3);
+	return 1;
+}
+
+static u64 keel_valid_cr4(void)
+{
+	u64 v = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE |
+		X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE |
+		X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+
+	if (boot_cpu_has(X86_FEATURE_XSAVE))
+		v |= X86_CR4_OSXSAVE;
+	if (boot_cpu_has(X86_FEATURE_FSGSBASE))
+		v |= X86_CR4_FSGSBASE;
+	if (boot_cpu_has(X86_FEATURE_SMEP))
+		v |= X86_CR4_SMEP;
+	if (boot_cpu_has(X86_FEATURE_SMAP))
+		v |= X86_CR4_SMAP;
+	if (boot_cpu_has(X86_FEATURE_UMIP))
+		v |= X86_CR4_UMIP;
+	if (boot_cpu_has(X86_FEATURE_PCID))
+		v |= X86_CR4_PCIDE;
+	return v;
+}
+
+u64 keel_x86_valid_efer(void)
+{
+	u64 v = EFER_SCE | EFER_LME | EFER_LMA;
+
+	if (boot_cpu_has(X86_FEATURE_NX))
+		v |= EFER_NX;
+	return v;
+}
+
+static bool keel_segment_ok(const struct keel_segment *s)
+{
+	return !s->padding && s->type < 16 && s->present < 2 && s->dpl < 4 &&
+	       s->db < 2 && s->s < 2 && s->l < 2 && s->g < 2 && s->avl < 2 &&
+	       s->unusable < 2;
+}
+
+static bool keel_dtable_ok(const struct keel_dtable *d)
+{
+	return !d->padding[0] && !d->padding[1] && !d->padding[2];
+}
+
+/* Validate everything first: a failed SET_SREGS changes nothing. */
+static int keel_check_sregs(const struct keel_sregs *s, int *irq)
+{
+	const struct keel_segment *segs[] = {
+		&s->cs, &s->ds, &s->es, &s->fs, &s->gs, &s->ss, &s->tr, &s->ldt,
+	};
+	u64 maxphys = 1ULL << boot_cpu_data.x86_phys_bits;
+	int i, bits = 0;
+
+	for (i = 0; i < ARRAY_SIZE(segs); i++)
+		if (!keel_segment_ok(segs[i]))
+			return -EINVAL;
+	if (!keel_dtable_ok(&s->gdt) || !keel_dtable_ok(&s->idt))
+		return -EINVAL;
+
+	if (s->cr0 & ~(u64)X86_CR0_VALID_LOW)
+		return -EINVAL;
+	if ((s->cr0 & X86_CR0_PG) && !(s->cr0 & X86_CR0_PE))
+		return -EINVAL;
+	if ((s->cr0 & X86_CR0_NW) && !(s->cr0 & X86_CR0_CD))
+		return -EINVAL;
+	if (s->cr4 & ~keel_valid_cr4())
+		return -EINVAL;
+	if (s->cr3 >= maxphys)
+		return -EINVAL;
+	if (s->cr8 > 15)
+		return -EINVAL;
+	if (s->efer & ~keel_x86_valid_efer())
+		return -EINVAL;
+	if ((s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG)) {
+		if (!(s->cr4 & X86_CR4_PAE) || !(s->efer & EFER_LMA))
+			return -EINVAL;
+	} else if ((s->efer & EFER_LMA) || s->cs.l) {
+		return -EINVAL;
+	}
+	if (keel_x86_check_apic_base(s->apic_base))
+		return -EINVAL;
+
+	*irq = -1;
+	for (i = 0; i < ARRAY_SIZE(s->interrupt_bitmap); i++) {
+		u64 w = s->interrupt_bitmap[i];
+
+		if (!w)
+			continue;
+		bits += hweight64(w);
+		*irq = i * 64 + __ffs64(w);
+	}
+	return bits > 1 ? -EINVAL : 0;
+}
+
+static int keel_set_sregs(struct keel_vcpu *vcpu, const struct keel_sregs *s)
+{
+	const struct keel_x86_ops *ops = keel_x86;
+	int irq, r;
+
+	r = keel_check_sregs(s, &irq);
+	if (r)
+		return r;
+
+	ops->set_segment(vcpu, &s->cs, KEEL_SEG_CS);
+	ops->set_segment(vcpu, &s->ds, KEEL_SEG_DS);
+	ops->set_segment(vcpu, &s->es, KEEL_SEG_ES);
+	ops->set_segment(vcpu, &s->fs, KEEL_SEG_FS);
+	ops->set_segment(vcpu, &s->gs, KEEL_SEG_GS);
+	ops->set_segment(vcpu, &s->ss, KEEL_SEG_SS);
+	ops->set_segment(vcpu, &s->tr, KEEL_SEG_TR);
+	ops->set_segment(vcpu, &s->ldt, KEEL_SEG_LDTR);
+	ops->set_gdt(vcpu, &s->gdt);
+	ops->set_idt(vcpu, &s->idt);
+	ops->set_cr(vcpu, 0, s->cr0);
+	ops->set_cr(vcpu, 2, s->cr2);
+	ops->set_cr(vcpu, 3, s->cr3);
+	ops->set_cr(vcpu, 4, s->cr4);
+	ops->set_tpr(vcpu, s->cr8);
+	ops->set_efer(vcpu, s->efer);
+	vcpu->arch.apic_base = s->apic_base;
+	if (irq >= 0)
+		ops->inject_irq(vcpu, irq);
+	/* New paging state: drop the guest's cached translations. */
+	ops->flush_guest_tlb(vcpu);
+	return 0;
+}
+
+long keel_arch_vcpu_ioctl(struct keel_vcpu *vcpu, unsigned int cmd,
+			  unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case KEEL_GET_REGS: {
+		struct keel_regs regs;
+
+		keel_get_regs(vcpu, &regs);
+		return copy_to_user(argp, &regs, sizeof(regs)) ? -EFAULT : 0;
+	}
+	case KEEL_SET_REGS: {
+		struct keel_regs regs;
+
+		if (copy_from_user(&regs, argp, sizeof(regs)))
+			return -EFAULT;
+		return keel_set_regs(vcpu, &regs);
+	}
+	case KEEL_GET_SREGS: {
+		struct keel_sregs *sregs;
+		int r = 0;
+
+		sregs = kzalloc(sizeof(*sregs), GFP_KERNEL);
+		if (!sregs)
+			return -ENOMEM;
+		keel_get_sregs(vcpu, sregs);
+		if (copy_to_user(argp, sregs, sizeof(*sregs)))
+			r = -EFAULT;
+		kfree(sregs);
+		return r;
+	}
+	case KEEL_SET_SREGS: {
+		struct keel_sregs *sregs;
+		int r;
+
+		sregs = memdup_user(argp, sizeof(*sregs));
+		if (IS_ERR(sregs))
+			return PTR_ERR(sregs);
+		r = keel_set_sregs(vcpu, sregs);
+		kfree(sregs);
+		return r;
+	}
+	default:
+		return -ENOTTY;
+	}
+}

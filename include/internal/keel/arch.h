@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The interface between keel's arch-independent core and an architecture.
+ * Each architecture provides struct keel_arch_vm, struct keel_arch_vcpu and
+ * the keel_arch_*() functions declared here.
+ */
+#ifndef _KEEL_ARCH_H
+#define _KEEL_ARCH_H
+
+#include <linux/types.h>
+
+#ifdef CONFIG_X86_64
+#include <keel/x86.h>
+#else
+#error "keel supports x86-64 only for now"
+#endif
+
+struct keel_vm;
+struct keel_vcpu;
+
+int keel_arch_init(void);
+void keel_arch_exit(void);
+/* Called on the CPU concerned, preemption disabled. */
+int keel_arch_cpu_enable(void);
+void keel_arch_cpu_disable(void);
+
+int keel_arch_vm_init(struct keel_vm *vm);
+void keel_arch_vm_destroy(struct keel_vm *vm);
+long keel_arch_check_extension(struct keel_vm *vm, unsigned long ext);
+
+int keel_arch_vcpu_create(struct keel_vcpu *vcpu);
+void keel_arch_vcpu_free(struct keel_vcpu *vcpu);
+long keel_arch_vcpu_ioctl(struct keel_vcpu *vcpu, unsigned int cmd,
+			  unsigned long arg);
+/* Finish an exit userspace has handled; <= 0 stops RUN with that value. */
+int keel_arch_complete_userspace_exit(struct keel_vcpu *vcpu);
+/* Enter the guest once and handle the exit: > 0 re-enter, else return. */
+int keel_arch_vcpu_run_once(struct keel_vcpu *vcpu);
+
+/* Highest guest frame number nested paging can map. */
+u64 keel_arch_max_gfn(void);
+
+/* Nested paging, called with vm->mmu_lock held; flushes what it unmaps. */
+bool keel_arch_mmu_unmap_gfn_range(struct keel_vm *vm, u64 start, u64 end);
+
+#endif /* _KEEL_ARCH_H */

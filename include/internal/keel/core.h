@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * keel core objects: VM, vCPU, memslots, and the arch-independent
+ * functions the files of drivers/keel/ share.
+ */
+#ifndef _KEEL_CORE_H
+#define _KEEL_CORE_H
+
+#include <linux/types.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
+#include <linux/xarray.h>
+#include <linux/mmu_notifier.h>
+#include <linux/refcount.h>
+#include <linux/cpumask.h>
+#include <uapi/linux/keel.h>
+
+#include <keel/arch.h>
+
+#define KEEL_MAX_VCPUS		1024
+#define KEEL_MAX_VCPU_IDS	1024
+#define KEEL_USER_MEM_SLOTS	32764
+#define KEEL_ADDRESS_SPACES	1
+#define KEEL_MEM_MAX_NR_PAGES	((1UL << 31) - 1)
+
+struct keel_memslot {
+	u32 id;
+	u32 flags;
+	u64 base_gfn;
+	u64 npages;
+	unsigned long userspace_addr;
+};
+
+struct keel_vm {
+	refcount_t refcount;
+	struct mm_struct *mm;
+
+	/* Serialises memslot updates and vCPU creation. */
+	struct mutex lock;
+
+	/* Readers: vCPU faults. Writers: memslot updates. */
+	struct rw_semaphore slots_lock;
+	struct xarray slots_by_id;
+	/* Active slots sorted by base_gfn; written under mmu_lock too. */
+	struct keel_memslot **slots_by_gfn;
+	int nr_slots;
+
+	/* Protects the nested page tables and the fields below. */
+	spinlock_t mmu_lock;
+	unsigned long mmu_seq;
+	long mmu_invalidate_in_progress;
+	struct mmu_notifier mmu_notifier;
+
+	/* vCPUs, indexed by creation order. */
+	struct xarray vcpus;
+	atomic_t nr_vcpus;
+
+	/* Scratch mask for kicks, under kick_lock. */
+	spinlock_t kick_lock;
+	cpumask_var_t kick_mask;
+
+	struct keel_arch_vm arch;
+};
+
+/* vcpu->mode: whether the vCPU may be executing guest code right now. */
+enum {
+	KEEL_OUTSIDE_GUEST_MODE,
+	KEEL_IN_GUEST_MODE,
+};
+
+/* vcpu->requests bits */
+#define KEEL_REQ_TLB_FLUSH	0
+
+struct keel_vcpu {
+	struct keel_vm *vm;
+	u32 vcpu_id;
+	int cpu;		/* CPU of the last guest entry, or -1 */
+	int mode;
+	unsigned long requests;
+	struct mutex mutex;	/* one ioctl at a time */
+	struct keel_run *run;
+	struct page *pio_page;
+	void *pio_data;
+	struct keel_arch_vcpu arch;
+};
+
+/* main.c */
+extern bool keel_rebooting;
+
+/* virt_enable.c: per-CPU virtualization ownership */
+int keel_virt_get(void);
+void keel_virt_put(void);
+int keel_virt_init(void);
+void keel_virt_exit(void);
+bool keel_virt_enabled_this_cpu(void);
+
+/* caps.c */
+long keel_check_extension(struct keel_vm *vm, unsigned long ext);
+
+/* vm.c */
+int keel_vm_create(unsigned long type);
+void keel_vm_put(struct keel_vm *vm);
+void keel_vm_kick_all(struct keel_vm *vm, unsigned int req);
+
+/* mmu_notifier.c */
+int keel_vm_mmu_notifier_register(struct keel_vm *vm);
+void keel_vm_mmu_notifier_unregister(struct keel_vm *vm);
+
+/* memslot.c */
+int keel_set_user_memory_region(struct keel_vm *vm,
+				const struct keel_userspace_memory_region *mem);
+struct keel_memslot *keel_gfn_to_memslot(struct keel_vm *vm, u64 gfn);
+bool keel_gpa_is_memory(struct keel_vm *vm, u64 gpa);
+void keel_memslots_free(struct keel_vm *vm);
+int keel_read_guest(struct keel_vm *vm, u64 gpa, void *data, unsigned int len);
+int keel_write_guest(struct keel_vm *vm, u64 gpa, const void *data,
+		     unsigned int len);
+
+static inline unsigned long keel_gfn_to_hva(const struct keel_memslot *slot,
+					    u64 gfn)
+{
+	return slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT);
+}
+
+/* vcpu.c */
+int keel_vcpu_create(struct keel_vm *vm, unsigned long id);
+void keel_vcpu_destroy(struct keel_vcpu *vcpu);
+
+static inline bool keel_check_request(struct keel_vcpu *vcpu, unsigned int req)
+{
+	return test_and_clear_bit(req, &vcpu->requests);
+}
+
+#endif /* _KEEL_CORE_H */

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * x86 state shared by the x86 core (drivers/keel/x86/) and its vendor
+ * backends, and the operations table through which the core reaches a
+ * backend. Only the backend touches hardware virtualization state.
+ */
+#ifndef _KEEL_X86_H
+#define _KEEL_X86_H
+
+#include <linux/types.h>
+
+struct keel_vm;
+struct keel_vcpu;
+struct keel_segment;
+struct keel_dtable;
+
+enum keel_reg {
+	KEEL_REG_RAX, KEEL_REG_RCX, KEEL_REG_RDX, KEEL_REG_RBX,
+	KEEL_REG_RSP, KEEL_REG_RBP, KEEL_REG_RSI, KEEL_REG_RDI,
+	KEEL_REG_R8, KEEL_REG_R9, KEEL_REG_R10, KEEL_REG_R11,
+	KEEL_REG_R12, KEEL_REG_R13, KEEL_REG_R14, KEEL_REG_R15,
+	KEEL_NR_GPRS,
+};
+
+enum keel_seg {
+	KEEL_SEG_ES, KEEL_SEG_CS, KEEL_SEG_SS, KEEL_SEG_DS,
+	KEEL_SEG_FS, KEEL_SEG_GS, KEEL_SEG_TR, KEEL_SEG_LDTR,
+	KEEL_NR_SEGS,
+};
+
+/* What userspace must finish before the vCPU re-enters the guest. */
+enum keel_pending_io {
+	KEEL_PENDING_NONE,
+	KEEL_PENDING_PIO,
+	KEEL_PENDING_MMIO,
+};
+
+struct keel_pio_state {
+	u16 port;
+	u8 size;
+	u8 in;
+	u8 string;
+	u8 rep;
+	u8 addr_bytes;
+	u32 count;		/* iterations handed to userspace */
+	u64 gva;		/* guest buffer of a string op */
+	u64 next_rip;
+};
+
+struct keel_mmio_state {
+	u64 gpa;
+	u8 len;
+	u8 is_write;
+	u8 dst_reg;		/* register a read lands in */
+	u8 dst_bytes;		/* width written to the register */
+	u8 high_byte;		/* AH/CH/DH/BH destination */
+	u8 sign_extend;
+	u8 stos;		/* string store: update RDI/RCX */
+	u8 rep;
+	u8 addr_bytes;
+	u64 next_rip;
+};
+
+struct keel_guest_fpu {
+	void *xsave;		/* standard-format XSAVE area, 64-byte aligned */
+	u64 xcr0;
+};
+
+struct keel_arch_vcpu {
+	unsigned long regs[KEEL_NR_GPRS];
+	unsigned long rip;
+	unsigned long rflags;
+	u64 apic_base;
+	enum keel_pending_io pending;
+	unsigned long pending_rip;	/* RIP of the instruction pending */
+	struct keel_pio_state pio;
+	struct keel_mmio_state mmio;
+	struct keel_guest_fpu fpu;
+	void *backend;		/* the vendor backend's per-vCPU state */
+};
+
+struct keel_arch_vm {
+	u64 *tdp_root;		/* nested page table root (host virtual) */
+	int tdp_levels;
+};
+
+/*
+ * The vendor backend. Segment, descriptor-table and control-register
+ * accessors work in keel's uapi formats so the x86 core never sees a
+ * VMCB or VMCS.
+ */
+struct keel_x86_ops {
+	const char *name;
+	int (*hardware_setup)(void);
+	void (*hardware_unsetup)(void);
+	int (*cpu_enable)(void);
+	void (*cpu_disable)(void);
+
+	int (*vcpu_create)(struct keel_vcpu *vcpu);
+	void (*vcpu_free)(struct keel_vcpu *vcpu);
+	void (*vcpu_reset)(struct keel_vcpu *vcpu);
+
+	void (*get_segment)(struct keel_vcpu *vcpu, struct keel_segment *var,
+			    int seg);
+	void (*set_segment)(struct keel_vcpu *vcpu,
+			    const struct keel_segment *var, int seg);
+	void (*get_gdt)(struct keel_vcpu *vcpu, struct keel_dtable *dt);
+	void (*set_gdt)(struct keel_vcpu *vcpu, const struct keel_dtable *dt);
+	void (*get_idt)(struct keel_vcpu *vcpu, struct keel_dtable *dt);
+	void (*set_idt)(struct keel_vcpu *vcpu, const struct keel_dtable *dt);
+	u64 (*get_cr)(struct keel_vcpu *vcpu, int cr);
+	void (*set_cr)(struct keel_vcpu *vcpu, int cr, u64 val);
+	u64 (*get_efer)(struct keel_vcpu *vcpu);
+	void (*set_efer)(struct keel_vcpu *vcpu, u64 efer);
+	u8 (*get_tpr)(struct keel_vcpu *vcpu);
+	void (*set_tpr)(struct keel_vcpu *vcpu, u8 tpr);
+	u64 (*get_msr_field)(struct keel_vcpu *vcpu, u32 msr, bool *found);
+	bool (*set_msr_field)(struct keel_vcpu *vcpu, u32 msr, u64 val);
+
+	/* One guest entry, IRQs off and guest FPU loaded; returns 0. */
+	void (*enter_guest)(struct keel_vcpu *vcpu);
+	/* Dispatch the last exit: > 0 re-enter, 0 to userspace, < 0 error. */
+	int (*handle_exit)(struct keel_vcpu *vcpu);
+	void (*inject_exception)(struct keel_vcpu *vcpu, u8 vector,
+				 bool has_error, u32 error);
+	void (*inject_irq)(struct keel_vcpu *vcpu, u8 vector);
+	bool (*irq_pending)(struct keel_vcpu *vcpu, u8 *vector);
+	/* Make the next entry use fresh guest TLB entries. */
+	void (*flush_guest_tlb)(struct keel_vcpu *vcpu);
+};
+
+extern const struct keel_x86_ops *keel_x86;
+extern const struct keel_x86_ops keel_svm_ops;
+
+#define KEEL_EXC_DE	0
+#define KEEL_EXC_UD	6
+#define KEEL_EXC_GP	13
+#define KEEL_EXC_PF	14
+
+/* x86.c */
+void keel_x86_vcpu_reset(struct keel_vcpu *vcpu);
+void keel_x86_skip_to(struct keel_vcpu *vcpu, u64 next_rip);
+int keel_x86_internal_error(struct keel_vcpu *vcpu, u32 suberror,
+			    u64 data0, u64 data1);
+int keel_x86_cpu_mode_bytes(struct keel_vcpu *vcpu);
+int keel_x86_handle_hlt(struct keel_vcpu *vcpu, u64 next_rip);
+int keel_x86_handle_xsetbv(struct keel_vcpu *vcpu, u64 next_rip);
+u64 keel_x86_valid_efer(void);
+int keel_x86_handle_cr4_write(struct keel_vcpu *vcpu);
+
+/* cpuid.c */
+int keel_cpuid_init(void);
+int keel_x86_handle_cpuid(struct keel_vcpu *vcpu, u64 next_rip);
+
+/* msr.c */
+int keel_x86_handle_rdmsr(struct keel_vcpu *vcpu, u64 next_rip);
+int keel_x86_handle_wrmsr(struct keel_vcpu *vcpu, u64 next_rip);
+int keel_x86_check_apic_base(u64 val);
+u64 keel_x86_default_apic_base(struct keel_vcpu *vcpu);
+
+/* pio.c */
+struct keel_pio_exit {
+	u16 port;
+	u8 size;
+	bool in, string, rep;
+	u8 addr_bytes;
+	u64 next_rip;
+};
+
+int keel_x86_handle_pio(struct keel_vcpu *vcpu, const struct keel_pio_exit *e);
+int keel_x86_complete_pio(struct keel_vcpu *vcpu);
+
+/* paging.c: guest page-table walks */
+int keel_gva_to_gpa(struct keel_vcpu *vcpu, u64 gva, u64 *gpa);
+u64 keel_seg_base(struct keel_vcpu *vcpu, int seg);
+
+/* emulate.c: MMIO instruction decode and completion */
+int keel_x86_emulate_mmio(struct keel_vcpu *vcpu, u64 gpa, bool write);
+int keel_x86_complete_mmio(struct keel_vcpu *vcpu);
+int keel_x86_fetch_insn(struct keel_vcpu *vcpu, u8 *buf, unsigned int *len);
+
+/* mmu.c: nested (two-dimensional) paging */
+int keel_mmu_init_vm(struct keel_vm *vm);
+void keel_mmu_destroy_vm(struct keel_vm *vm);
+u64 keel_mmu_root_pa(struct keel_vm *vm);
+int keel_mmu_page_fault(struct keel_vcpu *vcpu, u64 gpa, bool write,
+			bool present);
+
+/* fpu.c */
+int keel_fpu_setup(void);
+int keel_fpu_vcpu_init(struct keel_vcpu *vcpu);
+void keel_fpu_vcpu_free(struct keel_vcpu *vcpu);
+void keel_fpu_load_guest(struct keel_vcpu *vcpu);
+void keel_fpu_put_guest(struct keel_vcpu *vcpu);
+void keel_fpu_switch_xcr0_guest(struct keel_vcpu *vcpu);
+void keel_fpu_switch_xcr0_host(struct keel_vcpu *vcpu);
+u64 keel_fpu_guest_supported_xcr0(void);
+
+#endif /* _KEEL_X86_H */

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * keel: the userspace ABI of /dev/keel.
+ *
+ * For the subset keel shares with KVM (API version 12), every ioctl
+ * number, capability number, exit reason and structure layout here is
+ * identical to <linux/kvm.h>, so a VMM written against KVM runs unchanged.
+ * keel-only additions use capability numbers from KEEL_CAP_PRIVATE_BASE.
+ *
+ * Rules (Documentation/compat.rst): fixed-width types only, natural
+ * alignment, explicit padding, and a released layout never changes.
+ */
+#ifndef _UAPI_LINUX_KEEL_H
+#define _UAPI_LINUX_KEEL_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define KEEL_API_VERSION	12
+
+/* ioctl type byte, shared with KVM */
+#define KEELIO			0xAE
+
+/* Capabilities (KVM numbers for the shared subset). */
+#define KEEL_CAP_USER_MEMORY		3
+#define KEEL_CAP_NR_VCPUS		9
+#define KEEL_CAP_NR_MEMSLOTS		10
+#define KEEL_CAP_SYNC_MMU		16
+#define KEEL_CAP_JOIN_MEMORY_REGIONS_WORKS 30
+#define KEEL_CAP_MAX_VCPUS		66
+#define KEEL_CAP_READONLY_MEM		81
+#define KEEL_CAP_MAX_VCPU_ID		128
+#define KEEL_CAP_IMMEDIATE_EXIT		136
+
+/* keel-only capabilities live far above anything KVM will allocate. */
+#define KEEL_CAP_PRIVATE_BASE		0x4b450000
+
+/* Machine types accepted by KEEL_CREATE_VM. */
+#define KEEL_VM_TYPE_DEFAULT		0
+
+/* Exit reasons (struct keel_run.exit_reason). */
+#define KEEL_EXIT_UNKNOWN		0
+#define KEEL_EXIT_EXCEPTION		1
+#define KEEL_EXIT_IO			2
+#define KEEL_EXIT_HYPERCALL		3
+#define KEEL_EXIT_DEBUG			4
+#define KEEL_EXIT_HLT			5
+#define KEEL_EXIT_MMIO			6
+#define KEEL_EXIT_IRQ_WINDOW_OPEN	7
+#define KEEL_EXIT_SHUTDOWN		8
+#define KEEL_EXIT_FAIL_ENTRY		9
+#define KEEL_EXIT_INTR			10
+#define KEEL_EXIT_INTERNAL_ERROR	17
+
+/* run->internal.suberror */
+#define KEEL_INTERNAL_ERROR_EMULATION		1
+#define KEEL_INTERNAL_ERROR_SIMUL_EX		2
+#define KEEL_INTERNAL_ERROR_DELIVERY_EV		3
+#define KEEL_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON 4
+
+#define KEEL_EXIT_IO_IN			0
+#define KEEL_EXIT_IO_OUT		1
+
+/* The vCPU mmap: run structure, then the PIO data page. */
+#define KEEL_PIO_PAGE_OFFSET		1
+
+struct keel_run {
+	/* in */
+	__u8 request_interrupt_window;
+	__u8 immediate_exit;
+	__u8 padding1[6];
+
+	/* out */
+	__u32 exit_reason;
+	__u8 ready_for_interrupt_injection;
+	__u8 if_flag;
+	__u16 flags;
+
+	/* in (before RUN), out (after RUN) */
+	__u64 cr8;
+	__u64 apic_base;
+
+	union {
+		/* KEEL_EXIT_UNKNOWN */
+		struct {
+			__u64 hardware_exit_reason;
+		} hw;
+		/* KEEL_EXIT_FAIL_ENTRY */
+		struct {
+			__u64 hardware_entry_failure_reason;
+			__u32 cpu;
+			__u32 pad;
+		} fail_entry;
+		/* KEEL_EXIT_EXCEPTION */
+		struct {
+			__u32 exception;
+			__u32 error_code;
+		} ex;
+		/* KEEL_EXIT_IO */
+		struct {
+			__u8 direction;
+			__u8 size;	/* bytes */
+			__u16 port;
+			__u32 count;
+			__u64 data_offset;	/* relative to the start of keel_run */
+		} io;
+		/* KEEL_EXIT_MMIO */
+		struct {
+			__u64 phys_addr;
+			__u8 data[8];
+			__u32 len;
+			__u8 is_write;
+			__u8 pad[3];
+		} mmio;
+		/* KEEL_EXIT_INTERNAL_ERROR */
+		struct {
+			__u32 suberror;
+			__u32 ndata;
+			__u64 data[16];
+		} internal;
+		/* Room for future exits; the union is 256 bytes forever. */
+		__u8 padding[256];
+	};
+
+	__u64 kvm_valid_regs;
+	__u64 kvm_dirty_regs;
+	union {
+		__u8 padding[2048];
+	} s;
+};
+
+/* KEEL_GET_REGS, KEEL_SET_REGS */
+struct keel_regs {
+	__u64 rax, rbx, rcx, rdx;
+	__u64 rsi, rdi, rsp, rbp;
+	__u64 r8,  r9,  r10, r11;
+	__u64 r12, r13, r14, r15;
+	__u64 rip, rflags;
+};
+
+struct keel_segment {
+	__u64 base;
+	__u32 limit;
+	__u16 selector;
+	__u8  type;
+	__u8  present, dpl, db, s, l, g, avl;
+	__u8  unusable;
+	__u8  padding;
+};
+
+struct keel_dtable {
+	__u64 base;
+	__u16 limit;
+	__u16 padding[3];
+};
+
+#define KEEL_NR_INTERRUPTS 256
+
+/* KEEL_GET_SREGS, KEEL_SET_SREGS */
+struct keel_sregs {
+	struct keel_segment cs, ds, es, fs, gs, ss;
+	struct keel_segment tr, ldt;
+	struct keel_dtable gdt, idt;
+	__u64 cr0, cr2, cr3, cr4, cr8;
+	__u64 efer;
+	__u64 apic_base;
+	__u64 interrupt_bitmap[(KEEL_NR_INTERRUPTS + 63) / 64];
+};
+
+/* KEEL_SET_USER_MEMORY_REGION */
+struct keel_userspace_memory_region {
+	__u32 slot;	/* bits 0-15: slot id, bits 16-31: address space */
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 memory_size;	/* bytes; 0 deletes the slot */
+	__u64 userspace_addr;	/* start of the backing host memory */
+};
+
+#define KEEL_MEM_LOG_DIRTY_PAGES	(1U << 0)
+#define KEEL_MEM_READONLY		(1U << 1)
+
+/* System fd ioctls */
+#define KEEL_GET_API_VERSION		_IO(KEELIO, 0x00)
+#define KEEL_CREATE_VM			_IO(KEELIO, 0x01)
+#define KEEL_CHECK_EXTENSION		_IO(KEELIO, 0x03)
+#define KEEL_GET_VCPU_MMAP_SIZE		_IO(KEELIO, 0x04)
+
+/* VM fd ioctls */
+#define KEEL_CREATE_VCPU		_IO(KEELIO, 0x41)
+#define KEEL_SET_USER_MEMORY_REGION	\
+	_IOW(KEELIO, 0x46, struct keel_userspace_memory_region)
+
+/* vCPU fd ioctls */
+#define KEEL_RUN			_IO(KEELIO, 0x80)
+#define KEEL_GET_REGS			_IOR(KEELIO, 0x81, struct keel_regs)
+#define KEEL_SET_REGS			_IOW(KEELIO, 0x82, struct keel_regs)
+#define KEEL_GET_SREGS			_IOR(KEELIO, 0x83, struct keel_sregs)
+#define KEEL_SET_SREGS			_IOW(KEELIO, 0x84, struct keel_sregs)
+
+#endif /* _UAPI_LINUX_KEEL_H */

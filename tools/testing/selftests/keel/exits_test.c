@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Exits other than I/O: HLT (RIP past it), a triple fault (SHUTDOWN),
+ * an entry the CPU refuses (FAIL_ENTRY) and an MMIO access keel cannot
+ * decode (INTERNAL_ERROR).
+ */
+#include "keel_util.h"
+#include "ucall.h"
+
+extern char kl_after_hlt[];
+
+static void guest_hlt(void)
+{
+	asm volatile("hlt\n\t.globl kl_after_hlt\nkl_after_hlt:" ::: "memory");
+	GUEST_DONE();
+}
+
+static void guest_triple_fault(void)
+{
+	struct { u16 limit; u64 base; } __attribute__((packed)) idtr = { 0, 0 };
+
+	asm volatile("lidt %0; ud2" :: "m"(idtr));
+}
+
+static void guest_add_to_mmio(void)
+{
+	asm volatile("addl %%eax, (%0)" :: "r"(KL_MMIO_BASE), "a"(1) : "memory");
+	GUEST_DONE();
+}
+
+int main(void)
+{
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_hlt, 1, &vcpu);
+	struct keel_sregs sregs;
+	struct keel_regs regs;
+	struct kl_ucall uc;
+	int r;
+
+	r = kl_vcpu_run(vcpu);
+	kl_get_regs(vcpu, &regs);
+	kl_ok(!r && vcpu->run->exit_reason == KEEL_EXIT_HLT, "HLT exits to userspace: %s",
+	      kl_exit_name(vcpu->run->exit_reason));
+	kl_ok(regs.rip == (u64)(unsigned long)kl_after_hlt,
+	      "RIP points past the HLT (0x%llx)", (unsigned long long)regs.rip);
+	kl_ok(kl_run_ucall(vcpu, &uc) == KL_UCALL_DONE, "the guest goes on after HLT");
+
+	kl_vcpu_setup_long_mode(vcpu, guest_triple_fault, 0, 0);
+	r = kl_vcpu_run(vcpu);
+	kl_ok(!r && vcpu->run->exit_reason == KEEL_EXIT_SHUTDOWN,
+	      "a triple fault exits with SHUTDOWN: %s", kl_describe_exit(vcpu));
+
+	kl_vcpu_setup_long_mode(vcpu, guest_hlt, 0, 0);
+	kl_get_sregs(vcpu, &sregs);
+	sregs.cs.db = 1;	/* L and D together are invalid in long mode */
+	kl_set_sregs(vcpu, &sregs);
+	r = kl_vcpu_run(vcpu);
+	kl_ok(!r && vcpu->run->exit_reason == KEEL_EXIT_FAIL_ENTRY,
+	      "an invalid CS (L and D set) fails entry: %s", kl_describe_exit(vcpu));
+	if (!r && vcpu->run->exit_reason == KEEL_EXIT_FAIL_ENTRY)
+		kl_diag("hardware_entry_failure_reason 0x%llx",
+			(unsigned long long)vcpu->run->fail_entry.hardware_entry_failure_reason);
+
+	if (kl_is_kvm()) {
+		kl_skip("undecodable MMIO: KVM's full emulator handles ADD");
+	} else {
+		kl_vcpu_setup_long_mode(vcpu, guest_add_to_mmio, 0, 0);
+		r = kl_vcpu_run(vcpu);
+		kl_ok(!r && vcpu->run->exit_reason == KEEL_EXIT_INTERNAL_ERROR &&
+		      vcpu->run->internal.suberror == KEEL_INTERNAL_ERROR_EMULATION,
+		      "an MMIO access keel cannot decode: %s", kl_describe_exit(vcpu));
+	}
+	kl_vm_free(vm);
+	return kl_finish();
+}

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "ucall.h"
+
+u64 kl_get_ucall(struct kl_vcpu *vcpu, struct kl_ucall *uc)
+{
+	struct keel_run *run = vcpu->run;
+	struct keel_regs regs;
+
+	memset(uc, 0, sizeof(*uc));
+	if (run->exit_reason != KEEL_EXIT_IO || run->io.port != KL_UCALL_PORT ||
+	    run->io.direction != KEEL_EXIT_IO_OUT)
+		return KL_UCALL_NONE;
+	kl_get_regs(vcpu, &regs);
+	memcpy(uc, kl_gpa_to_hva(vcpu->vm, regs.rdi), sizeof(*uc));
+	return uc->cmd;
+}
+
+const char *kl_describe_exit(struct kl_vcpu *vcpu)
+{
+	static char buf[256];
+	struct keel_run *run = vcpu->run;
+	struct keel_regs regs;
+
+	kl_get_regs(vcpu, &regs);
+	switch (run->exit_reason) {
+	case KEEL_EXIT_IO:
+		snprintf(buf, sizeof(buf), "IO %s port 0x%x size %u count %u rip 0x%llx",
+			 run->io.direction ? "out" : "in", run->io.port,
+			 run->io.size, run->io.count, (unsigned long long)regs.rip);
+		break;
+	case KEEL_EXIT_MMIO:
+		snprintf(buf, sizeof(buf), "MMIO %s 0x%llx len %u rip 0x%llx",
+			 run->mmio.is_write ? "write" : "read",
+			 (unsigned long long)run->mmio.phys_addr, run->mmio.len,
+			 (unsigned long long)regs.rip);
+		break;
+	case KEEL_EXIT_INTERNAL_ERROR:
+		snprintf(buf, sizeof(buf), "INTERNAL_ERROR suberror %u data 0x%llx 0x%llx rip 0x%llx",
+			 run->internal.suberror,
+			 (unsigned long long)run->internal.data[0],
+			 (unsigned long long)run->internal.data[1],
+			 (unsigned long long)regs.rip);
+		break;
+	case KEEL_EXIT_FAIL_ENTRY:
+		snprintf(buf, sizeof(buf), "FAIL_ENTRY reason 0x%llx",
+			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		break;
+	default:
+		snprintf(buf, sizeof(buf), "%s (%u) rip 0x%llx",
+			 kl_exit_name(run->exit_reason), run->exit_reason,
+			 (unsigned long long)regs.rip);
+	}
+	return buf;
+}
+
+u64 kl_run_ucall(struct kl_vcpu *vcpu, struct kl_ucall *uc)
+{
+	int r = kl_vcpu_run(vcpu);
+	u64 cmd;
+
+	KL_REQUIRE(!r, "RUN: %s", kl_errstr(r));
+	cmd = kl_get_ucall(vcpu, uc);
+	KL_REQUIRE(cmd != KL_UCALL_NONE, "unexpected exit: %s",
+		   kl_describe_exit(vcpu));
+	KL_REQUIRE(cmd != KL_UCALL_ABORT, "guest assertion %s:%llu: %s (value 0x%llx)",
+		   (const char *)(unsigned long)uc->args[0],
+		   (unsigned long long)uc->args[1],
+		   (const char *)(unsigned long)uc->args[2],
+		   (unsigned long long)uc->args[3]);
+	KL_REQUIRE(cmd != KL_UCALL_EXCEPTION,
+		   "guest exception vector %llu error 0x%llx at rip 0x%llx",
+		   (unsigned long long)uc->args[0],
+		   (unsigned long long)uc->args[1],
+		   (unsigned long long)uc->args[2]);
+	return cmd;
+}

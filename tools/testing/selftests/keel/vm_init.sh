@@ -1,0 +1,119 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+# /init of the emulated host built by vmtest.sh. Kernel command line:
+#   vmtest.mode=keel|kvm|demo|shell   vmtest.only=<test name>
+# Test output goes to the console; one result line per TAP test point goes
+# to the second serial port, which vmtest.sh reads.
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+echo 1 > /proc/sys/kernel/printk_ratelimit 2>/dev/null
+
+mode=keel
+only=
+limit=600
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	vmtest.mode=*) mode=${arg#vmtest.mode=} ;;
+	vmtest.only=*) only=${arg#vmtest.only=} ;;
+	vmtest.timeout=*) limit=${arg#vmtest.timeout=} ;;
+	esac
+done
+
+# Run a test with a time limit; on timeout show where its threads sit.
+run_limited() {
+	"$1" > /tmp/out 2>&1 &
+	pid=$!
+	waited=0
+	while kill -0 $pid 2>/dev/null; do
+		if [ $waited -ge $limit ]; then
+			echo "### $1 timed out after ${limit}s; kernel stacks:"
+			for task in /proc/$pid/task/*; do
+				echo "# thread ${task##*/}:"
+				cat $task/stack 2>/dev/null
+			done
+			kill -9 $pid
+			break
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
+	wait $pid
+}
+
+RES=/dev/ttyS1
+result() { echo "$*" > $RES; }
+finish() { result "VMTEST-DONE"; sync; poweroff -f; }
+
+case "$mode" in
+nosvm|nonpt)
+	# The emulated CPU lacks SVM or NPT: keel must refuse, and say why.
+	want="CPU has no AMD SVM"
+	[ "$mode" = nonpt ] && want="without nested paging"
+	# One load attempt (busybox's insmod and modprobe retry a failure).
+	if /tests/load-module "$(modinfo -F filename keel)" 2>/dev/null; then
+		result "vmtest: not ok - keel loaded on a CPU with $mode"
+	else
+		result "vmtest: ok - keel refuses to load on a CPU with $mode"
+	fi
+	if [ "$(dmesg | grep -c "keel: .*$want")" = 1 ]; then
+		result "vmtest: ok - one dmesg line says why ($mode)"
+	else
+		dmesg | grep keel
+		result "vmtest: not ok - one dmesg line says why ($mode)"
+	fi
+	finish ;;
+shell)
+	modprobe keel
+	echo "keel loaded; tests are in /tests. 'poweroff -f' leaves."
+	setsid cttyhack sh
+	poweroff -f ;;
+kvm)
+	if ! modprobe kvm_amd; then
+		result "vmtest: not ok - modprobe kvm_amd"
+		finish
+	fi
+	export KEEL_DEV=/dev/kvm KEEL_IMPL=kvm ;;
+*)
+	# The DKMS-installed module, loaded the way users load it.
+	if ! modprobe keel; then
+		result "vmtest: not ok - modprobe keel"
+		finish
+	fi
+	modinfo -F filename keel
+	export KEEL_DEV=/dev/keel KEEL_IMPL=keel ;;
+esac
+
+if [ "$mode" = demo ]; then
+	/tests/keel-demo /dev/keel
+	echo "keel-demo exit status $?"
+	rmmod keel && echo "keel unloaded"
+	finish
+fi
+
+for t in /tests/*_test; do
+	name=${t##*/}
+	[ -n "$only" ] && [ "$name" != "$only" ] && continue
+	echo "=== $name ($mode)"
+	run_limited "$t"
+	rc=$?
+	cat /tmp/out
+	grep -E '^(not )?ok ' /tmp/out | sed "s|^|$name: |" > $RES
+	if [ $rc -ne 0 ] && ! grep -q '^not ok ' /tmp/out; then
+		result "$name: not ok - exited with status $rc"
+	elif ! grep -qE '^(not )?ok ' /tmp/out; then
+		result "$name: not ok - printed no test result"
+	fi
+done
+
+if [ "$mode" = keel ] && [ -z "$only" ]; then
+	# Nothing may keep the module: every fd is closed by now.
+	if rmmod keel; then
+		result "vmtest: ok - rmmod keel after the last fd closed"
+	else
+		result "vmtest: not ok - rmmod keel after the last fd closed"
+	fi
+fi
+finish

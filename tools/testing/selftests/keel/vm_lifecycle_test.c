@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Create and destroy 1000 VMs (each with a vCPU and a memslot, every
+ * 50th also running a guest) without leaking kernel memory.
+ */
+#include <unistd.h>
+
+#include "keel_util.h"
+#include "ucall.h"
+
+#define ROUNDS 1000
+
+static void guest_done(void)
+{
+	GUEST_DONE();
+}
+
+static long mem_free_kb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long v = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %ld kB", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static void drop_caches(void)
+{
+	FILE *f = fopen("/proc/sys/vm/drop_caches", "w");
+
+	sync();
+	if (f) {
+		fputs("3", f);
+		fclose(f);
+	}
+}
+
+static bool one_vm(bool run)
+{
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm = kl_vm_create(KL_MEM_DEFAULT);
+	struct kl_ucall uc;
+	bool ok = true;
+
+	vcpu = kl_vcpu_add(vm, 0);
+	if (run) {
+		kl_vm_setup_long_mode(vm);
+		kl_vcpu_setup_long_mode(vcpu, guest_done, 0, 0);
+		ok = kl_run_ucall(vcpu, &uc) == KL_UCALL_DONE;
+	}
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
+	return ok;
+}
+
+int main(void)
+{
+	long before, after;
+	int i, ran = 0;
+
+	for (i = 0; i < 20; i++)	/* warm up slab caches */
+		one_vm(i % 10 == 0);
+	drop_caches();
+	before = mem_free_kb();
+	for (i = 0; i < ROUNDS; i++)
+		if (i % 50 == 0)
+			ran += one_vm(true);
+		else
+			one_vm(false);
+	drop_caches();
+	after = mem_free_kb();
+	kl_ok(ran == ROUNDS / 50, "%d VMs created and destroyed, %d ran a guest",
+	      ROUNDS, ran);
+	kl_ok(before - after < 2048,
+	      "free memory before %ld kB, after %ld kB: under 2 kB per VM lost",
+	      before, after);
+	return kl_finish();
+}

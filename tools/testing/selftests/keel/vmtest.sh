@@ -1,0 +1,222 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run keel's selftests in an emulated AMD host: a stock Debian kernel under
+# qemu-system-x86_64 -accel tcg -cpu max (SVM with nested paging). Installs
+# what is missing, builds keel through DKMS for that kernel, boots it with a
+# busybox initramfs, loads keel with modprobe and runs every selftest; then
+# (differential mode) runs them again against the in-tree kvm_amd. Fails on
+# any failed test or kernel splat. See Documentation/testing.rst.
+set -euo pipefail
+
+usage() {
+	cat <<EOF
+usage: $0 [options]
+  --test NAME       run only this selftest (e.g. mmio_test)
+  --mode MODE       keel, kvm (differential), nosvm/nonpt (load refusal)
+                    or all (default: keel, kvm, nosvm and nonpt)
+  --kernel PATH     boot this vmlinuz (default: newest with headers)
+  --append ARGS     extra kernel command line arguments
+  --shell           boot with keel loaded and give a shell; no tests
+  --demo            run the demo VMM (README's main job) instead of tests
+  --no-dkms         load the module built in-tree instead of the DKMS one
+EOF
+	exit 2
+}
+
+TOP=$(cd "$(dirname "$0")/../../../.." && pwd)
+SELF=$TOP/tools/testing/selftests/keel
+OUT=$TOP/build/vmtest
+ONLY= MODE=all KERNEL= APPEND= SHELL_MODE=0 DEMO=0 DKMS=1
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--test) ONLY=$2; shift ;;
+	--mode) MODE=$2; shift ;;
+	--kernel) KERNEL=$2; shift ;;
+	--append) APPEND=$2; shift ;;
+	--shell) SHELL_MODE=1 ;;
+	--demo) DEMO=1 ;;
+	--no-dkms) DKMS=0 ;;
+	-h|--help) usage ;;
+	*) echo "unknown option $1" >&2; usage ;;
+	esac
+	shift
+done
+
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+log() { echo "vmtest: $*" >&2; }
+
+ensure_packages() {
+	local want=(qemu-system-x86 linux-image-amd64 linux-headers-amd64
+		    busybox-static cpio kmod dkms gcc make libc6-dev)
+	local missing=() p
+	for p in "${want[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q "install ok installed" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return
+	log "installing ${missing[*]}"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >/dev/null
+}
+
+pick_kernel() {
+	if [ -n "$KERNEL" ]; then
+		KVER=$(basename "$KERNEL" | sed 's/^vmlinuz-//')
+		return
+	fi
+	KVER=$(ls /boot/vmlinuz-* 2>/dev/null | sed 's|.*/vmlinuz-||' |
+	       while read -r v; do [ -d "/lib/modules/$v/build" ] && echo "$v"; done |
+	       sort -V | tail -n 1)
+	[ -n "$KVER" ] || { log "no kernel with headers in /boot"; exit 1; }
+	KERNEL=/boot/vmlinuz-$KVER
+}
+
+build_module() {
+	local ver
+	make -s -C "$TOP" KVER="$KVER" W=1 modules
+	KEEL_KO=$TOP/keel.ko
+	[ "$DKMS" = 1 ] || return 0
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$TOP/dkms.conf")
+	log "dkms build and install keel/$ver for $KVER"
+	$SUDO dkms remove -m keel -v "$ver" --all >/dev/null 2>&1 || true
+	$SUDO rm -rf "/usr/src/keel-$ver"
+	$SUDO mkdir -p "/usr/src/keel-$ver"
+	(cd "$TOP" && $SUDO cp -r Kbuild Makefile dkms.conf include drivers \
+		"/usr/src/keel-$ver/")
+	$SUDO dkms add -m keel -v "$ver" >/dev/null
+	$SUDO dkms build -m keel -v "$ver" -k "$KVER" >"$OUT/dkms.log" 2>&1 ||
+		{ cat "$OUT/dkms.log"; exit 1; }
+	$SUDO dkms install -m keel -v "$ver" -k "$KVER" --force \
+		>>"$OUT/dkms.log" 2>&1 || { cat "$OUT/dkms.log"; exit 1; }
+	KEEL_KO=$(find "/lib/modules/$KVER/updates" -name 'keel.ko*' | head -n 1)
+	[ -n "$KEEL_KO" ] || { log "dkms installed no keel.ko"; exit 1; }
+}
+
+build_initramfs() {
+	local root=$OUT/root m
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp,tests} "$root/lib/modules/$KVER"
+	cp /bin/busybox "$root/bin/busybox"
+	ln -s busybox "$root/bin/sh"
+	cp "$SELF/vm_init.sh" "$root/init"
+	cp "$OUT"/tests/* "$root/tests/"
+	cp "$OUT/keel-demo" "$root/tests/keel-demo"
+	for m in kernel/virt/lib/irqbypass.ko kernel/arch/x86/kvm/kvm.ko \
+		 kernel/arch/x86/kvm/kvm-amd.ko kernel/drivers/crypto/ccp/ccp.ko; do
+		mkdir -p "$root/lib/modules/$KVER/$(dirname $m)"
+		cp "/lib/modules/$KVER/$m" "$root/lib/modules/$KVER/$m"
+	done
+	mkdir -p "$root/lib/modules/$KVER/updates/dkms"
+	cp "$KEEL_KO" "$root/lib/modules/$KVER/updates/dkms/"
+	cp /lib/modules/"$KVER"/modules.{order,builtin,builtin.modinfo} \
+		"$root/lib/modules/$KVER/" 2>/dev/null || true
+	depmod -b "$root" "$KVER"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT/initramfs.gz"
+}
+
+# boot MODE -> console in $OUT/console-MODE.log, results in $OUT/results-MODE.log
+boot() {
+	local mode=$1 console=$OUT/console-$1.log res=$OUT/results-$1.log
+	local args="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 tsc=reliable"
+	args="$args loglevel=6 vmtest.mode=$mode${ONLY:+ vmtest.only=$ONLY} $APPEND"
+	: > "$res"
+	log "booting $KVER ($mode)"
+	local cpu=max
+	[ "$mode" = nosvm ] && cpu=qemu64,-svm
+	[ "$mode" = nonpt ] && cpu=max,-npt
+	local qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu $cpu -smp 2
+		    -m 2G -kernel "$KERNEL" -initrd "$OUT/initramfs.gz"
+		    -append "$args" -no-reboot)
+	if [ "$mode" = shell ]; then
+		"${qemu[@]}" -nographic -serial mon:stdio \
+			-chardev "file,id=res,path=$res" -device isa-serial,chardev=res
+		return
+	fi
+	: > "$console"
+	tail -n +1 -f "$console" | sed -u 's/^/  | /' >&2 &
+	TAILER=$!
+	timeout 2400 "${qemu[@]}" -display none -monitor none \
+		-chardev "file,id=con,path=$console" -serial chardev:con \
+		-chardev "file,id=res,path=$res" -device isa-serial,chardev=res \
+		</dev/null &
+	QEMU=$!
+	wait "$QEMU" || log "qemu exited with status $?"
+	QEMU=
+	sleep 0.2
+	kill "$TAILER" 2>/dev/null || true
+	wait "$TAILER" 2>/dev/null || true
+	TAILER=
+}
+
+QEMU= TAILER=
+cleanup() {
+	[ -z "$QEMU" ] || kill "$QEMU" 2>/dev/null || true
+	[ -z "$TAILER" ] || kill "$TAILER" 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+PASSED=0 FAILED=0 SKIPPED=0
+SPLAT='BUG:|WARNING:|Oops|general protection|KASAN|lockdep|kmemleak|Kernel panic|Call Trace:'
+
+tally() {
+	local mode=$1 console=$OUT/console-$1.log res=$OUT/results-$1.log
+	local splat
+	tr -d '\r' < "$res" > "$res.clean"
+	PASSED=$((PASSED + $(grep -E ': ok ' "$res.clean" | grep -vc '# SKIP' || true)))
+	SKIPPED=$((SKIPPED + $(grep -E ': ok ' "$res.clean" | grep -c '# SKIP' || true)))
+	FAILED=$((FAILED + $(grep -c ': not ok' "$res.clean" || true)))
+	grep ': not ok' "$res.clean" | sed "s/^/vmtest: FAIL ($mode) /" >&2 || true
+	if ! grep -q VMTEST-DONE "$res.clean"; then
+		log "FAIL ($mode): the emulated host did not finish"
+		FAILED=$((FAILED + 1))
+	fi
+	splat=$(grep -nE "$SPLAT" "$console" | head -n 5 || true)
+	if [ -n "$splat" ]; then
+		log "FAIL ($mode): kernel splat:"
+		echo "$splat" >&2
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+ensure_packages
+pick_kernel
+mkdir -p "$OUT/tests"
+build_module
+make -s -C "$SELF" OUT="$OUT/tests"
+make -s -C "$TOP/tools/keel-demo" OUT="$OUT"
+build_initramfs
+
+if [ "$SHELL_MODE" = 1 ]; then
+	boot shell
+	exit 0
+fi
+
+if [ "$DEMO" = 1 ]; then
+	boot demo
+	if grep -q "keel-demo: guest says: Hello from a keel guest" "$OUT/console-demo.log" &&
+	   grep -q "keel-demo: guest exited cleanly" "$OUT/console-demo.log" &&
+	   ! grep -qE "$SPLAT" "$OUT/console-demo.log"; then
+		log "demo guest ran on keel"
+		exit 0
+	fi
+	log "demo failed; see $OUT/console-demo.log"
+	exit 1
+fi
+
+case "$MODE" in
+all) modes="keel kvm"; [ -n "$ONLY" ] || modes="$modes nosvm nonpt" ;;
+keel|kvm|nosvm|nonpt) modes=$MODE ;;
+*) usage ;;
+esac
+for m in $modes; do
+	boot "$m"
+	tally "$m"
+done
+echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+[ "$FAILED" = 0 ]
