@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Create and destroy 1000 VMs (each with a vCPU and a memslot, every
- * 50th also running a guest) without leaking kernel memory.
+ * Create and destroy 3000 VMs (each with a vCPU and a memslot, every
+ * 50th also running a guest) without leaking kernel memory. Free memory
+ * moves by a few MiB on its own (per-CPU page lists); a page leaked per VM
+ * would be 12 MiB.
  */
 #include <unistd.h>
 
 #include "keel_util.h"
 #include "ucall.h"
 
-#define ROUNDS 1000
+#define ROUNDS 3000
+#define BUDGET_KB 6144
 
 static void guest_done(void)
 {
@@ -77,8 +80,8 @@ int main(void)
 	after = mem_free_kb();
 	kl_ok(ran == ROUNDS / 50, "%d VMs created and destroyed, %d ran a guest",
 	      ROUNDS, ran);
-	kl_ok(before - after < 2048,
-	      "free memory before %ld kB, after %ld kB: under 2 kB per VM lost",
-	      before, after);
+	kl_ok(before - after < BUDGET_KB,
+	      "free memory before %ld kB, after %ld kB: under %d kB lost",
+	      before, after, BUDGET_KB);
 	return kl_finish();
 }
