@@ -17,7 +17,7 @@ static void guest_hlt(void)
 
 static void guest_triple_fault(void)
 {
-	struct { u16 limit; u64 base; } __attribute__((packed)) idtr = { 0, 0 };
+	struct { u16 limit; u64 base; } __packed idtr = { 0, 0 };
 
 	asm volatile("lidt %0; ud2" :: "m"(idtr));
 }

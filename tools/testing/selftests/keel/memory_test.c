@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Guest and host see each other's writes through the slot mapping, and
+ * Guest and host see each other's writes through the slot mapping;
  * MADV_DONTNEED on guest memory under a running guest gives the guest
- * fresh zero pages (MMU notifiers and remote TLB flushes at work).
+ * fresh zero pages (MMU notifiers and remote TLB flushes at work); and
+ * munmap of a slot's memory under a running guest makes RUN fail with
+ * -EFAULT instead of letting the guest keep the freed page.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -30,6 +32,15 @@ static void guest_memory(void)
 		asm volatile("" ::: "memory");
 	GUEST_SYNC2(3, PAGE[0] | PAGE[1] | PAGE[511]);
 	GUEST_DONE();
+}
+
+#define SLOT1_GPA 0x4000000ULL
+
+static void guest_spin_on(u64 gpa)
+{
+	while (*(volatile u64 *)gpa == MAGIC)
+		asm volatile("" ::: "memory");
+	GUEST_SYNC(*(volatile u64 *)gpa);
 }
 
 static void on_sigusr1(int sig)
@@ -83,6 +94,29 @@ int main(void)
 	      (unsigned long long)uc3.args[1]);
 	host[5] = 77;
 	kl_ok(host[0] == 0 && host[5] == 77, "the host still uses the page");
+
+	{
+		u64 *extra = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct kl_runner rn;
+		int r;
+
+		KL_REQUIRE(extra != MAP_FAILED, "mmap");
+		extra[0] = MAGIC;
+		r = kl_set_region(vm, 1, 0, SLOT1_GPA, 4096, extra);
+		KL_REQUIRE(!r, "slot 1: %s", kl_errstr(r));
+		kl_vcpu_setup_long_mode(vcpu, guest_spin_on, SLOT1_GPA, 0);
+		kl_runner_start(&rn, vcpu);
+		usleep(200000);
+		KL_REQUIRE(!munmap(extra, 4096), "munmap");
+		for (i = 0; i < 300 && pthread_tryjoin_np(rn.thread, NULL); i++)
+			usleep(100000);
+		if (i == 300)
+			kl_runner_stop(&rn);
+		kl_ok(i < 300 && rn.r == -EFAULT,
+		      "munmap under the running guest: RUN fails with %s",
+		      kl_errstr(rn.r));
+	}
 	kl_vm_free(vm);
 	return kl_finish();
 }

@@ -113,7 +113,7 @@ int main(void)
 {
 	struct kl_vcpu *vcpu;
 	struct kl_vm *vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_mmio, 1, &vcpu);
-	unsigned int i, n = sizeof(accesses) / sizeof(accesses[0]);
+	unsigned int i, n = ARRAY_SIZE(accesses);
 	struct kl_ucall uc;
 
 	for (i = 0; i < n; i++) {

@@ -11,28 +11,28 @@
 
 extern const u8 rm_start[], rm_end[];
 asm(".pushsection .rodata\n"
-    ".code16\n"
-    "rm_start:\n"
-    "  mov $0x10, %dx\n"
-    "  mov $0x41, %al\n"
-    "  out %al, %dx\n"
-    "  mov $0x1234, %ax\n"
-    "  out %ax, %dx\n"
-    "  mov $0xdeadbeef, %eax\n"
-    "  out %eax, %dx\n"
-    "  mov $0x11111111, %eax\n"
-    "  in %dx, %al\n"
-    "  mov %eax, %ebx\n"
-    "  mov $0x22222222, %eax\n"
-    "  in %dx, %ax\n"
-    "  mov %eax, %ecx\n"
-    "  in %dx, %eax\n"
-    "  mov %eax, %esi\n"
-    "  in $0x71, %al\n"
-    "  hlt\n"
-    "rm_end:\n"
-    ".code64\n"
-    ".popsection\n");
+	".code16\n"
+	"rm_start:\n"
+	"  mov $0x10, %dx\n"
+	"  mov $0x41, %al\n"
+	"  out %al, %dx\n"
+	"  mov $0x1234, %ax\n"
+	"  out %ax, %dx\n"
+	"  mov $0xdeadbeef, %eax\n"
+	"  out %eax, %dx\n"
+	"  mov $0x11111111, %eax\n"
+	"  in %dx, %al\n"
+	"  mov %eax, %ebx\n"
+	"  mov $0x22222222, %eax\n"
+	"  in %dx, %ax\n"
+	"  mov %eax, %ecx\n"
+	"  in %dx, %eax\n"
+	"  mov %eax, %esi\n"
+	"  in $0x71, %al\n"
+	"  hlt\n"
+	"rm_end:\n"
+	".code64\n"
+	".popsection\n");
 
 struct step {
 	u8 dir, size;
@@ -68,7 +68,7 @@ int main(void)
 	regs.rip = CODE_GPA;
 	kl_set_regs(vcpu, &regs);
 
-	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(steps); i++) {
 		const struct step *s = &steps[i];
 		struct keel_run *run = vcpu->run;
 		u32 got = 0;

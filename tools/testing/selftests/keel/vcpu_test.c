@@ -84,7 +84,12 @@ int main(void)
 	/* A vCPU fd keeps its VM alive after the VM fd is closed. */
 	v1 = kl_vcpu_add(vm, 1);
 	kl_vcpu_setup_long_mode(v1, guest_done, 0, 0);
-	close(vm->fd);
+	kl_vcpu_setup_long_mode(v0, guest_spin, 0, 0);
+	kl_runner_start(&a, v0);
+	close(vm->fd);		/* while v0 runs */
+	usleep(100000);
+	kl_ok(kl_runner_stop(&a) && a.r == -EINTR,
+	      "closing the VM fd under a running vCPU: %s", kl_errstr(a.r));
 	r = kl_vcpu_run(v1);
 	kl_ok(!r && kl_get_ucall(v1, &uc) == KL_UCALL_DONE,
 	      "a vCPU runs after its VM fd was closed: %s", kl_describe_exit(v1));

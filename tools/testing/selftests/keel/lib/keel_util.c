@@ -173,7 +173,7 @@ const char *kl_exit_name(u32 reason)
 		[KEEL_EXIT_INTR] = "INTR", [KEEL_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
 	};
 
-	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])
+	if (reason < ARRAY_SIZE(names) && names[reason])
 		return names[reason];
 	return "?";
 }

@@ -13,16 +13,23 @@
 #include <string.h>
 #include <errno.h>
 
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
+#define __noreturn	__attribute__((noreturn))
+#define __aligned(x)	__attribute__((aligned(x)))
+#define __packed	__attribute__((packed))
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 typedef uint8_t u8;
 typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
 
-void kl_ok(bool pass, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void kl_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void kl_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void __attribute__((noreturn, format(printf, 3, 4)))
-kl_bail(const char *file, int line, const char *fmt, ...);
+__printf(2, 3) void kl_ok(bool pass, const char *fmt, ...);
+__printf(1, 2) void kl_skip(const char *fmt, ...);
+__printf(1, 2) void kl_diag(const char *fmt, ...);
+__printf(3, 4) __noreturn void kl_bail(const char *file, int line,
+				       const char *fmt, ...);
 /* Ends the test: 1..N plan, exit status 1 if anything failed. */
 int kl_finish(void);
 
