@@ -280,20 +280,37 @@ static int keel_set_regs(struct keel_vcpu *vcpu, const struct keel_regs *r)
 	return 0;
 }
 
+/* The segment registers of struct keel_sregs and the backend's indices. */
+static const struct {
+	size_t offset;
+	int seg;
+} keel_sregs_segs[] = {
+	{ offsetof(struct keel_sregs, cs), KEEL_SEG_CS },
+	{ offsetof(struct keel_sregs, ds), KEEL_SEG_DS },
+	{ offsetof(struct keel_sregs, es), KEEL_SEG_ES },
+	{ offsetof(struct keel_sregs, fs), KEEL_SEG_FS },
+	{ offsetof(struct keel_sregs, gs), KEEL_SEG_GS },
+	{ offsetof(struct keel_sregs, ss), KEEL_SEG_SS },
+	{ offsetof(struct keel_sregs, tr), KEEL_SEG_TR },
+	{ offsetof(struct keel_sregs, ldt), KEEL_SEG_LDTR },
+};
+
+static void *keel_sregs_seg(const struct keel_sregs *s, int i)
+{
+	return (void *)s + keel_sregs_segs[i].offset;
+}
+
 static void keel_get_sregs(struct keel_vcpu *vcpu, struct keel_sregs *s)
 {
 	const struct keel_x86_ops *ops = keel_x86;
 	u8 vector;
 
+	int i;
+
 	memset(s, 0, sizeof(*s));
-	ops->get_segment(vcpu, &s->cs, KEEL_SEG_CS);
-	ops->get_segment(vcpu, &s->ds, KEEL_SEG_DS);
-	ops->get_segment(vcpu, &s->es, KEEL_SEG_ES);
-	ops->get_segment(vcpu, &s->fs, KEEL_SEG_FS);
-	ops->get_segment(vcpu, &s->gs, KEEL_SEG_GS);
-	ops->get_segment(vcpu, &s->ss, KEEL_SEG_SS);
-	ops->get_segment(vcpu, &s->tr, KEEL_SEG_TR);
-	ops->get_segment(vcpu, &s->ldt, KEEL_SEG_LDTR);
+	for (i = 0; i < ARRAY_SIZE(keel_sregs_segs); i++)
+		ops->get_segment(vcpu, keel_sregs_seg(s, i),
+				 keel_sregs_segs[i].seg);
 	ops->get_gdt(vcpu, &s->gdt);
 	ops->get_idt(vcpu, &s->idt);
 	s->cr0 = ops->get_cr(vcpu, 0);
@@ -395,14 +412,11 @@ static bool keel_dtable_ok(const struct keel_dtable *d)
 /* Validate everything first: a failed SET_SREGS changes nothing. */
 static int keel_check_sregs(const struct keel_sregs *s, int *irq)
 {
-	const struct keel_segment *segs[] = {
-		&s->cs, &s->ds, &s->es, &s->fs, &s->gs, &s->ss, &s->tr, &s->ldt,
-	};
 	u64 maxphys = 1ULL << boot_cpu_data.x86_phys_bits;
 	int i, bits = 0;
 
-	for (i = 0; i < ARRAY_SIZE(segs); i++)
-		if (!keel_segment_ok(segs[i]))
+	for (i = 0; i < ARRAY_SIZE(keel_sregs_segs); i++)
+		if (!keel_segment_ok(keel_sregs_seg(s, i)))
 			return -EINVAL;
 	if (!keel_dtable_ok(&s->gdt) || !keel_dtable_ok(&s->idt))
 		return -EINVAL;
@@ -445,20 +459,15 @@ static int keel_check_sregs(const struct keel_sregs *s, int *irq)
 static int keel_set_sregs(struct keel_vcpu *vcpu, const struct keel_sregs *s)
 {
 	const struct keel_x86_ops *ops = keel_x86;
-	int irq, r;
+	int irq, r, i;
 
 	r = keel_check_sregs(s, &irq);
 	if (r)
 		return r;
 
-	ops->set_segment(vcpu, &s->cs, KEEL_SEG_CS);
-	ops->set_segment(vcpu, &s->ds, KEEL_SEG_DS);
-	ops->set_segment(vcpu, &s->es, KEEL_SEG_ES);
-	ops->set_segment(vcpu, &s->fs, KEEL_SEG_FS);
-	ops->set_segment(vcpu, &s->gs, KEEL_SEG_GS);
-	ops->set_segment(vcpu, &s->ss, KEEL_SEG_SS);
-	ops->set_segment(vcpu, &s->tr, KEEL_SEG_TR);
-	ops->set_segment(vcpu, &s->ldt, KEEL_SEG_LDTR);
+	for (i = 0; i < ARRAY_SIZE(keel_sregs_segs); i++)
+		ops->set_segment(vcpu, keel_sregs_seg(s, i),
+				 keel_sregs_segs[i].seg);
 	ops->set_gdt(vcpu, &s->gdt);
 	ops->set_idt(vcpu, &s->idt);
 	ops->set_cr(vcpu, 0, s->cr0);

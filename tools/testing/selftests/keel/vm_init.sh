@@ -48,6 +48,13 @@ result() { echo "$*" > $RES; }
 finish() { result "VMTEST-DONE"; sync; poweroff -f; }
 
 case "$mode" in
+bench)
+	# keel and kvm_amd side by side in one boot, one after the other.
+	modprobe keel && KEEL_DEV=/dev/keel /tests/exit_bench
+	rmmod keel
+	modprobe kvm_amd && KEEL_DEV=/dev/kvm KEEL_IMPL=kvm /tests/exit_bench
+	modprobe -r kvm_amd
+	finish ;;
 nosvm|nonpt)
 	# The emulated CPU lacks SVM or NPT: keel must refuse, and say why.
 	want="CPU has no AMD SVM"

@@ -19,6 +19,7 @@ usage: $0 [options]
   --append ARGS     extra kernel command line arguments
   --shell           boot with keel loaded and give a shell; no tests
   --demo            run the demo VMM (README's main job) instead of tests
+  --bench           measure exit costs on keel and kvm_amd in one boot
   --no-dkms         load the module built in-tree instead of the DKMS one
 EOF
 	exit 2
@@ -27,7 +28,7 @@ EOF
 TOP=$(cd "$(dirname "$0")/../../../.." && pwd)
 SELF=$TOP/tools/testing/selftests/keel
 OUT=$TOP/build/vmtest
-ONLY= MODE=all KERNEL= APPEND= SHELL_MODE=0 DEMO=0 DKMS=1
+ONLY= MODE=all KERNEL= APPEND= SHELL_MODE=0 DEMO=0 DKMS=1 BENCH=0
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -37,6 +38,7 @@ while [ $# -gt 0 ]; do
 	--append) APPEND=$2; shift ;;
 	--shell) SHELL_MODE=1 ;;
 	--demo) DEMO=1 ;;
+	--bench) BENCH=1 ;;
 	--no-dkms) DKMS=0 ;;
 	-h|--help) usage ;;
 	*) echo "unknown option $1" >&2; usage ;;
@@ -194,6 +196,20 @@ build_initramfs
 
 if [ "$SHELL_MODE" = 1 ]; then
 	boot shell
+	exit 0
+fi
+
+if [ "$BENCH" = 1 ]; then
+	boot bench
+	tr -d '\r' < "$OUT/console-bench.log" | awk '
+		/^bench: / { v[$2, $3] = $4; names[$2] = 1 }
+		END {
+			printf "%-16s %12s %12s %10s\n", "exit", "keel ns", "kvm ns", "keel/kvm"
+			for (n in names)
+				if (v[n, "kvm"] > 0)
+					printf "%-16s %12d %12d %10.2f\n", n, v[n, "keel"],
+					       v[n, "kvm"], v[n, "keel"] / v[n, "kvm"]
+		}'
 	exit 0
 fi
 
