@@ -31,6 +31,12 @@ static void guest_read(u64 gpa)
 	GUEST_DONE();
 }
 
+static void guest_write(u64 gpa, u64 val)
+{
+	*(volatile u64 *)gpa = val;
+	GUEST_DONE();
+}
+
 /* Run guest_read on a fresh vCPU; returns the exit it produced. */
 static struct kl_vcpu *vcpu;
 static u32 read_gpa(u64 gpa, u64 *val)
@@ -50,6 +56,7 @@ int main(void)
 {
 	int max_slots, r;
 	struct keel_userspace_memory_region *bad;
+	struct kl_ucall uc;
 	u64 val = 0;
 	u8 *other;
 
@@ -116,13 +123,16 @@ int main(void)
 	/* What the guest sees. */
 	host[0] = 0x11;
 	host[4 * P] = 0x22;
-	kl_ok(read_gpa(SLOT_GPA, &val) == KEEL_EXIT_IO && val == 0x11,
+	r = read_gpa(SLOT_GPA, &val);
+	kl_ok(r == KEEL_EXIT_IO && val == 0x11,
 	      "guest reads slot 1 (0x%llx)", (unsigned long long)val);
-	kl_ok(read_gpa(SLOT_GPA + 4 * P, &val) == KEEL_EXIT_IO && val == 0x11,
+	r = read_gpa(SLOT_GPA + 4 * P, &val);
+	kl_ok(r == KEEL_EXIT_IO && val == 0x11,
 	      "slot 2 shows the same host memory (0x%llx)", (unsigned long long)val);
 
 	expect(0, 1, 0, SLOT_GPA + 32 * P, 4 * P, host, "move slot 1");
-	kl_ok(read_gpa(SLOT_GPA + 32 * P, &val) == KEEL_EXIT_IO && val == 0x11,
+	r = read_gpa(SLOT_GPA + 32 * P, &val);
+	kl_ok(r == KEEL_EXIT_IO && val == 0x11,
 	      "guest reads slot 1 at its new address");
 	r = read_gpa(SLOT_GPA, &val);
 	kl_ok(r == KEEL_EXIT_MMIO, "the old address is unbacked after the move (%s)",
@@ -135,13 +145,34 @@ int main(void)
 	expect(-EINVAL, 2, 0, 0, 0, NULL, "delete slot 2 again");
 	expect(0, 2, 0, SLOT_GPA, 4 * P, other, "reuse slot 2's id elsewhere");
 	other[0] = 0x33;
-	kl_ok(read_gpa(SLOT_GPA, &val) == KEEL_EXIT_IO && val == 0x33,
+	r = read_gpa(SLOT_GPA, &val);
+	kl_ok(r == KEEL_EXIT_IO && val == 0x33,
 	      "guest reads the new slot 2");
 
 	/* A failed update left everything in place. */
 	expect(-EEXIST, 2, 0, SLOT_GPA + 32 * P, 4 * P, other, "move slot 2 onto slot 1");
-	kl_ok(read_gpa(SLOT_GPA, &val) == KEEL_EXIT_IO && val == 0x33,
+	r = read_gpa(SLOT_GPA, &val);
+	kl_ok(r == KEEL_EXIT_IO && val == 0x33,
 	      "slot 2 still maps after the failed move");
+
+	/* A read-only slot: reads come from memory, writes exit as MMIO. */
+	host[12 * P] = 0x44;
+	expect(0, 3, KEEL_MEM_READONLY, SLOT_GPA + 64 * P, P, host + 12 * P,
+	       "create a read-only slot");
+	r = read_gpa(SLOT_GPA + 64 * P, &val);
+	kl_ok(r == KEEL_EXIT_IO && val == 0x44,
+	      "guest reads the read-only slot (0x%llx)", (unsigned long long)val);
+	kl_vcpu_setup_long_mode(vcpu, guest_write, SLOT_GPA + 64 * P + 8, 0x55);
+	r = kl_vcpu_run(vcpu);
+	kl_ok(!r && vcpu->run->exit_reason == KEEL_EXIT_MMIO &&
+	      vcpu->run->mmio.is_write &&
+	      vcpu->run->mmio.phys_addr == SLOT_GPA + 64 * P + 8 &&
+	      vcpu->run->mmio.len == 8 && *(u64 *)vcpu->run->mmio.data == 0x55,
+	      "a guest write to it exits as an MMIO write: %s",
+	      kl_describe_exit(vcpu));
+	r = kl_vcpu_run(vcpu);
+	kl_ok(!r && kl_get_ucall(vcpu, &uc) == KL_UCALL_DONE &&
+	      host[12 * P + 8] == 0, "the guest goes on and memory is unchanged");
 
 	kl_vm_free(vm);
 	return kl_finish();
