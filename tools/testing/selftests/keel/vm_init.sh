@@ -48,6 +48,16 @@ result() { echo "$*" > $RES; }
 finish() { result "VMTEST-DONE"; sync; poweroff -f; }
 
 case "$mode" in
+reboot)
+	# Reboot with a guest running: keel turns SVM off on every CPU first.
+	modprobe keel || { result "vmtest: not ok - modprobe keel"; finish; }
+	/tests/spin-vm &
+	sleep 3
+	result "vmtest: ok - a guest is running when the host reboots"
+	result "VMTEST-DONE"
+	sync
+	reboot -f
+	sleep 60 ;;
 bench)
 	# keel and kvm_amd side by side in one boot, one after the other.
 	modprobe keel && KEEL_DEV=/dev/keel /tests/exit_bench

@@ -13,8 +13,8 @@ usage() {
 	cat <<EOF
 usage: $0 [options]
   --test NAME       run only this selftest (e.g. mmio_test)
-  --mode MODE       keel, kvm (differential), nosvm/nonpt (load refusal)
-                    or all (default: keel, kvm, nosvm and nonpt)
+  --mode MODE       keel, kvm (differential), nosvm/nonpt (load refusal),
+                    reboot (with a guest running) or all (the default)
   --kernel PATH     boot this vmlinuz (default: newest with headers)
   --append ARGS     extra kernel command line arguments
   --shell           boot with keel loaded and give a shell; no tests
@@ -178,6 +178,14 @@ tally() {
 		log "FAIL ($mode): the emulated host did not finish"
 		FAILED=$((FAILED + 1))
 	fi
+	if [ "$mode" = reboot ]; then
+		if grep -q "reboot: Restarting system" "$console"; then
+			PASSED=$((PASSED + 1))
+		else
+			log "FAIL (reboot): the emulated host did not restart"
+			FAILED=$((FAILED + 1))
+		fi
+	fi
 	splat=$(grep -nE "$SPLAT" "$console" | head -n 5 || true)
 	if [ -n "$splat" ]; then
 		log "FAIL ($mode): kernel splat:"
@@ -226,8 +234,8 @@ if [ "$DEMO" = 1 ]; then
 fi
 
 case "$MODE" in
-all) modes="keel kvm"; [ -n "$ONLY" ] || modes="$modes nosvm nonpt" ;;
-keel|kvm|nosvm|nonpt) modes=$MODE ;;
+all) modes="keel kvm"; [ -n "$ONLY" ] || modes="$modes nosvm nonpt reboot" ;;
+keel|kvm|nosvm|nonpt|reboot) modes=$MODE ;;
 *) usage ;;
 esac
 for m in $modes; do
