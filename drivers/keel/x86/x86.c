@@ -304,7 +304,6 @@ static void keel_get_sregs(struct keel_vcpu *vcpu, struct keel_sregs *s)
 {
 	const struct keel_x86_ops *ops = keel_x86;
 	u8 vector;
-
 	int i;
 
 	memset(s, 0, sizeof(*s));
