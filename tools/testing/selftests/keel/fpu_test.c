@@ -19,8 +19,7 @@
 /* All sixteen vector registers to and from memory, nothing else. */
 static KL_NO_VECTOR void load_xmm(const u8 *p)
 {
-	asm volatile(
-		     "movdqu 0(%0), %%xmm0\n\t"
+	asm volatile("movdqu 0(%0), %%xmm0\n\t"
 		     "movdqu 16(%0), %%xmm1\n\t"
 		     "movdqu 32(%0), %%xmm2\n\t"
 		     "movdqu 48(%0), %%xmm3\n\t"
@@ -41,8 +40,7 @@ static KL_NO_VECTOR void load_xmm(const u8 *p)
 
 static KL_NO_VECTOR void save_xmm(u8 *p)
 {
-	asm volatile(
-		     "movdqu %%xmm0, 0(%0)\n\t"
+	asm volatile("movdqu %%xmm0, 0(%0)\n\t"
 		     "movdqu %%xmm1, 16(%0)\n\t"
 		     "movdqu %%xmm2, 32(%0)\n\t"
 		     "movdqu %%xmm3, 48(%0)\n\t"
@@ -63,8 +61,7 @@ static KL_NO_VECTOR void save_xmm(u8 *p)
 
 static KL_NO_VECTOR void load_ymm(const u8 *p)
 {
-	asm volatile(
-		     "vmovdqu 0(%0), %%ymm0\n\t"
+	asm volatile("vmovdqu 0(%0), %%ymm0\n\t"
 		     "vmovdqu 32(%0), %%ymm1\n\t"
 		     "vmovdqu 64(%0), %%ymm2\n\t"
 		     "vmovdqu 96(%0), %%ymm3\n\t"
@@ -85,8 +82,7 @@ static KL_NO_VECTOR void load_ymm(const u8 *p)
 
 static KL_NO_VECTOR void save_ymm(u8 *p)
 {
-	asm volatile(
-		     "vmovdqu %%ymm0, 0(%0)\n\t"
+	asm volatile("vmovdqu %%ymm0, 0(%0)\n\t"
 		     "vmovdqu %%ymm1, 32(%0)\n\t"
 		     "vmovdqu %%ymm2, 64(%0)\n\t"
 		     "vmovdqu %%ymm3, 96(%0)\n\t"
@@ -140,6 +136,7 @@ static KL_NO_VECTOR void guest_fpu(u64 use_avx)
 	static u8 pattern[16 * 32] __aligned(32);
 	bool avx = use_avx && guest_enable_avx();
 	int i, r;
+
 	for (i = 0; i < (int)sizeof(pattern); i++)
 		pattern[i] = i * 13 + 1;
 
@@ -177,8 +174,7 @@ static void scribble(int r)
 	u8 junk[16];
 
 	memset(junk, r, sizeof(junk));
-	asm volatile(
-		     "movdqu (%0), %%xmm0\n\t"
+	asm volatile("movdqu (%0), %%xmm0\n\t"
 		     "movdqu (%0), %%xmm1\n\t"
 		     "movdqu (%0), %%xmm2\n\t"
 		     "movdqu (%0), %%xmm3\n\t"

@@ -7,9 +7,11 @@
 
 static void dump_seg(const char *n, const struct keel_segment *s)
 {
-	kl_diag("%s: base 0x%llx limit 0x%x sel 0x%x type %u p %u dpl %u db %u s %u l %u g %u avl %u unusable %u",
+	kl_diag("%s: base 0x%llx limit 0x%x sel 0x%x type %u p %u dpl %u",
 		n, (unsigned long long)s->base, s->limit, s->selector, s->type,
-		s->present, s->dpl, s->db, s->s, s->l, s->g, s->avl, s->unusable);
+		s->present, s->dpl);
+	kl_diag("%s: db %u s %u l %u g %u avl %u unusable %u",
+		n, s->db, s->s, s->l, s->g, s->avl, s->unusable);
 }
 
 static bool seg_is(const struct keel_segment *s, u64 base, u32 limit, u16 sel,
@@ -76,7 +78,8 @@ int main(void)
 		.type = 11, .present = 1, .s = 1, .l = 1, .g = 1 };
 	s.ds = (struct keel_segment){ .base = 0x1000, .limit = 0xffffffff,
 		.selector = 0x10, .type = 3, .present = 1, .s = 1, .db = 1, .g = 1 };
-	s.es = s.ss = s.ds;
+	s.es = s.ds;
+	s.ss = s.ds;
 	s.fs.base = 0x7f0000001000ULL;
 	s.gs.base = 0xffff800000002000ULL;
 	s.gdt.base = 0x5000;

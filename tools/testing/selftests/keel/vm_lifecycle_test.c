@@ -33,7 +33,7 @@ static long mem_free_kb(void)
 	return v;
 }
 
-static void drop_caches(void)
+static void drop_page_cache(void)
 {
 	FILE *f = fopen("/proc/sys/vm/drop_caches", "w");
 
@@ -69,14 +69,14 @@ int main(void)
 
 	for (i = 0; i < 20; i++)	/* warm up slab caches */
 		one_vm(i % 10 == 0);
-	drop_caches();
+	drop_page_cache();
 	before = mem_free_kb();
 	for (i = 0; i < ROUNDS; i++)
 		if (i % 50 == 0)
 			ran += one_vm(true);
 		else
 			one_vm(false);
-	drop_caches();
+	drop_page_cache();
 	after = mem_free_kb();
 	kl_ok(ran == ROUNDS / 50, "%d VMs created and destroyed, %d ran a guest",
 	      ROUNDS, ran);

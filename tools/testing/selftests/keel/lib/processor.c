@@ -143,7 +143,10 @@ void kl_vcpu_setup_long_mode(struct kl_vcpu *vcpu, void *fn, u64 arg0,
 	kl_get_sregs(vcpu, &sregs);
 	kl_seg(&sregs.cs, KL_SEL_CODE64, 11, true);
 	kl_seg(&sregs.ds, KL_SEL_DATA, 3, false);
-	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	sregs.es = sregs.ds;
+	sregs.fs = sregs.ds;
+	sregs.gs = sregs.ds;
+	sregs.ss = sregs.ds;
 	memset(&sregs.tr, 0, sizeof(sregs.tr));
 	sregs.tr.selector = KL_SEL_TSS;
 	sregs.tr.base = KL_GPA_TSS;

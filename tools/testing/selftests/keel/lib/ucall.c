@@ -35,7 +35,8 @@ const char *kl_describe_exit(struct kl_vcpu *vcpu)
 			 (unsigned long long)regs.rip);
 		break;
 	case KEEL_EXIT_INTERNAL_ERROR:
-		snprintf(buf, sizeof(buf), "INTERNAL_ERROR suberror %u data 0x%llx 0x%llx rip 0x%llx",
+		snprintf(buf, sizeof(buf),
+			 "INTERNAL_ERROR suberror %u data 0x%llx 0x%llx rip 0x%llx",
 			 run->internal.suberror,
 			 (unsigned long long)run->internal.data[0],
 			 (unsigned long long)run->internal.data[1],
