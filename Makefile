@@ -8,7 +8,8 @@ KDIR ?= /lib/modules/$(KVER)/build
 PWD  := $(shell pwd)
 SELFTESTS := tools/testing/selftests/keel
 
-.PHONY: all modules modclean clean install selftests demo check demo-run
+.PHONY: all modules modclean clean install selftests demo check check-host \
+	abi-baseline demo-run
 
 all: modules
 
@@ -36,6 +37,15 @@ demo:
 # The whole test suite in an emulated AMD host (installs what it needs).
 check:
 	$(SELFTESTS)/vmtest.sh $(VMTEST_ARGS)
+
+# Only the host-side checks: uapi contract, documentation, style.
+check-host:
+	$(SELFTESTS)/vmtest.sh --mode host $(VMTEST_ARGS)
+
+# Record deliberate uapi additions in the frozen baseline (never changes
+# or removes an entry; see Documentation/review-checklist.rst).
+abi-baseline:
+	/usr/bin/python3 $(SELFTESTS)/host/abi_check.py baseline --update
 
 # The main job: a demo guest on keel in the emulated host.
 demo-run:

@@ -1,30 +1,161 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * keel: CHECK_EXTENSION. Every ABI addition answers here, never through a
- * version number. Unknown capabilities answer 0, as in KVM.
+ * keel: the capability registry. One table says, for every capability,
+ * where it applies, how its value is computed, whether it can be enabled
+ * and whether it is stable. CHECK_EXTENSION on the system and VM fds and
+ * ENABLE_CAP on the VM fd are answered from it and nothing else, so what is
+ * advertised and what works cannot drift apart. Every ABI addition answers
+ * here, never through a version number.
  */
+#define pr_fmt(fmt) "keel: " fmt
+
 #include <linux/cpumask.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
 
 #include <keel/core.h>
 
+static bool experimental;
+module_param(experimental, bool, 0444);
+MODULE_PARM_DESC(experimental,
+		 "expose experimental capabilities (their ABI may still change)");
+
+enum keel_cap_scope {
+	KEEL_SCOPE_SYSTEM,	/* one value for the module */
+	KEEL_SCOPE_VM,		/* per VM; the system fd gives the default */
+};
+
+struct keel_cap {
+	u32 nr;
+	u8 scope;
+	bool experimental;
+	/* The value CHECK_EXTENSION returns; @vm is NULL on the system fd. */
+	long (*value)(struct keel_vm *vm);
+	/* ENABLE_CAP on the VM fd; NULL if it cannot be enabled. */
+	int (*enable)(struct keel_vm *vm, const struct keel_enable_cap *cap);
+	/* How many of args[] enable() reads; the rest must be 0. */
+	u8 nr_args;
+};
+
+static long keel_cap_one(struct keel_vm *vm)
+{
+	return 1;
+}
+
+static long keel_cap_nr_vcpus(struct keel_vm *vm)
+{
+	return min_t(long, num_online_cpus(), KEEL_MAX_VCPUS);
+}
+
+static long keel_cap_max_vcpus(struct keel_vm *vm)
+{
+	return KEEL_MAX_VCPUS;
+}
+
+static long keel_cap_nr_memslots(struct keel_vm *vm)
+{
+	return KEEL_USER_MEM_SLOTS;
+}
+
+static long keel_cap_max_vcpu_id(struct keel_vm *vm)
+{
+	return vm ? keel_vm_max_vcpu_ids(vm) : KEEL_MAX_VCPU_IDS;
+}
+
+/* Lower the VM's vCPU id limit, once, before any vCPU exists. */
+static int keel_enable_max_vcpu_id(struct keel_vm *vm,
+				   const struct keel_enable_cap *cap)
+{
+	u64 ids = cap->args[0];
+	int r = 0;
+
+	if (!ids || ids > KEEL_MAX_VCPU_IDS)
+		return -EINVAL;
+
+	mutex_lock(&vm->lock);
+	if (vm->max_vcpu_ids == ids)
+		goto out;
+	if (vm->max_vcpu_ids)
+		r = -EINVAL;
+	else if (atomic_read(&vm->nr_vcpus))
+		r = -EBUSY;
+	else
+		vm->max_vcpu_ids = ids;
+out:
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+static const struct keel_cap keel_caps[] = {
+	{ KEEL_CAP_USER_MEMORY, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_NR_VCPUS, KEEL_SCOPE_SYSTEM, false, keel_cap_nr_vcpus },
+	{ KEEL_CAP_NR_MEMSLOTS, KEEL_SCOPE_SYSTEM, false, keel_cap_nr_memslots },
+	{ KEEL_CAP_SYNC_MMU, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_JOIN_MEMORY_REGIONS_WORKS, KEEL_SCOPE_SYSTEM, false,
+	  keel_cap_one },
+	{ KEEL_CAP_MAX_VCPUS, KEEL_SCOPE_SYSTEM, false, keel_cap_max_vcpus },
+	{ KEEL_CAP_READONLY_MEM, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_ENABLE_CAP_VM, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_CHECK_EXTENSION_VM, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_MAX_VCPU_ID, KEEL_SCOPE_VM, false, keel_cap_max_vcpu_id,
+	  keel_enable_max_vcpu_id, 1 },
+	{ KEEL_CAP_IMMEDIATE_EXIT, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	/* Experimental until the in-kernel LAPIC decides how a guest halted
+	 * in guest mode is woken (issue 5).
+	 */
+	{ KEEL_CAP_X86_DISABLE_EXITS, KEEL_SCOPE_VM, true,
+	  keel_arch_disable_exits_supported, keel_arch_enable_disable_exits, 1 },
+};
+
+/* The entry for @nr if it exists and is visible with this module's options. */
+static const struct keel_cap *keel_cap_find(unsigned long nr)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(keel_caps); i++) {
+		const struct keel_cap *c = &keel_caps[i];
+
+		if (c->nr != nr)
+			continue;
+		if (c->experimental && !experimental)
+			return NULL;
+		return c;
+	}
+	return NULL;
+}
+
+/* Unknown and hidden capabilities answer 0, as KVM does. */
 long keel_check_extension(struct keel_vm *vm, unsigned long ext)
 {
-	switch (ext) {
-	case KEEL_CAP_USER_MEMORY:
-	case KEEL_CAP_SYNC_MMU:
-	case KEEL_CAP_JOIN_MEMORY_REGIONS_WORKS:
-	case KEEL_CAP_READONLY_MEM:
-	case KEEL_CAP_IMMEDIATE_EXIT:
-		return 1;
-	case KEEL_CAP_NR_VCPUS:
-		return min_t(long, num_online_cpus(), KEEL_MAX_VCPUS);
-	case KEEL_CAP_MAX_VCPUS:
-		return KEEL_MAX_VCPUS;
-	case KEEL_CAP_MAX_VCPU_ID:
-		return KEEL_MAX_VCPU_IDS;
-	case KEEL_CAP_NR_MEMSLOTS:
-		return KEEL_USER_MEM_SLOTS;
-	default:
-		return keel_arch_check_extension(vm, ext);
-	}
+	const struct keel_cap *c = keel_cap_find(ext);
+
+	return c ? c->value(vm) : 0;
+}
+
+int keel_vm_enable_cap(struct keel_vm *vm, const struct keel_enable_cap __user *u)
+{
+	struct keel_enable_cap cap;
+	const struct keel_cap *c;
+	int i;
+
+	if (copy_from_user(&cap, u, sizeof(cap)))
+		return -EFAULT;
+	c = keel_cap_find(cap.cap);
+	if (!c || !c->enable || c->scope != KEEL_SCOPE_VM || cap.flags)
+		return -EINVAL;
+	if (memchr_inv(cap.pad, 0, sizeof(cap.pad)))
+		return -EINVAL;
+	for (i = c->nr_args; i < ARRAY_SIZE(cap.args); i++)
+		if (cap.args[i])
+			return -EINVAL;
+	/* Advertised as 0 (e.g. nothing the host can offer): not enableable. */
+	if (!c->value(vm))
+		return -EINVAL;
+	return c->enable(vm, &cap);
+}
+
+void keel_caps_init(void)
+{
+	if (experimental)
+		pr_warn("experimental capabilities exposed; their ABI may change\n");
 }

@@ -69,6 +69,7 @@ static int __init keel_init(void)
 	r = keel_arch_init();
 	if (r)
 		return r;
+	keel_caps_init();
 
 	r = keel_virt_init();
 	if (r)

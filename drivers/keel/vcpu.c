@@ -45,10 +45,27 @@ static int keel_vcpu_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+/*
+ * The run structure's inputs, checked before RUN does anything: flags are
+ * 0 or 1, padding is 0, and no register sync is requested (keel offers
+ * none, so KVM's KVM_SYNC_X86_* bits are all unknown here).
+ */
+static bool keel_run_input_valid(const struct keel_run *run)
+{
+	return READ_ONCE(run->request_interrupt_window) <= 1 &&
+	       READ_ONCE(run->immediate_exit) <= 1 &&
+	       !memchr_inv(run->padding1, 0, sizeof(run->padding1)) &&
+	       !READ_ONCE(run->kvm_valid_regs) &&
+	       !READ_ONCE(run->kvm_dirty_regs);
+}
+
 static int keel_vcpu_run(struct keel_vcpu *vcpu)
 {
 	struct keel_run *run = vcpu->run;
 	int r;
+
+	if (!keel_run_input_valid(run))
+		return -EINVAL;
 
 	r = keel_arch_complete_userspace_exit(vcpu);
 	if (r <= 0)
@@ -154,7 +171,9 @@ int keel_vcpu_create(struct keel_vm *vm, unsigned long id)
 		goto out_free_pio;
 
 	mutex_lock(&vm->lock);
-	if (atomic_read(&vm->nr_vcpus) >= KEEL_MAX_VCPUS) {
+	/* The limit may have been lowered by ENABLE_CAP(MAX_VCPU_ID). */
+	if (id >= keel_vm_max_vcpu_ids(vm) ||
+	    atomic_read(&vm->nr_vcpus) >= KEEL_MAX_VCPUS) {
 		r = -EINVAL;
 		goto out_unlock;
 	}

@@ -104,6 +104,8 @@ static long keel_vm_ioctl(struct file *filp, unsigned int cmd,
 	}
 	case KEEL_CHECK_EXTENSION:
 		return keel_check_extension(vm, arg);
+	case KEEL_ENABLE_CAP:
+		return keel_vm_enable_cap(vm, argp);
 	default:
 		return -ENOTTY;
 	}

@@ -65,9 +65,26 @@ u64 keel_arch_max_gfn(void)
 	return (1ULL << (boot_cpu_data.x86_phys_bits - PAGE_SHIFT)) - 1;
 }
 
-long keel_arch_check_extension(struct keel_vm *vm, unsigned long ext)
+long keel_arch_disable_exits_supported(struct keel_vm *vm)
 {
-	return 0;
+	return KEEL_X86_DISABLE_EXITS_HLT;
+}
+
+/* As KVM: bits accumulate, and only before the first vCPU exists. */
+int keel_arch_enable_disable_exits(struct keel_vm *vm,
+				   const struct keel_enable_cap *cap)
+{
+	int r = 0;
+
+	if (cap->args[0] & ~(u64)keel_arch_disable_exits_supported(vm))
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	if (atomic_read(&vm->nr_vcpus))
+		r = -EBUSY;
+	else
+		vm->arch.disabled_exits |= cap->args[0];
+	mutex_unlock(&vm->lock);
+	return r;
 }
 
 int keel_arch_vm_init(struct keel_vm *vm)

@@ -17,6 +17,7 @@
 
 struct keel_vm;
 struct keel_vcpu;
+struct keel_enable_cap;
 
 int keel_arch_init(void);
 void keel_arch_exit(void);
@@ -26,7 +27,10 @@ void keel_arch_cpu_disable(void);
 
 int keel_arch_vm_init(struct keel_vm *vm);
 void keel_arch_vm_destroy(struct keel_vm *vm);
-long keel_arch_check_extension(struct keel_vm *vm, unsigned long ext);
+/* KEEL_CAP_X86_DISABLE_EXITS (registry entries in caps.c) */
+long keel_arch_disable_exits_supported(struct keel_vm *vm);
+int keel_arch_enable_disable_exits(struct keel_vm *vm,
+				   const struct keel_enable_cap *cap);
 
 int keel_arch_vcpu_create(struct keel_vcpu *vcpu);
 void keel_arch_vcpu_free(struct keel_vcpu *vcpu);

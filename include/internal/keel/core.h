@@ -24,6 +24,14 @@
 #define KEEL_ADDRESS_SPACES	1
 #define KEEL_MEM_MAX_NR_PAGES	((1UL << 31) - 1)
 
+/**
+ * struct keel_memslot - one range of guest physical memory
+ * @id: slot id from SET_USER_MEMORY_REGION (address space 0)
+ * @flags: KEEL_MEM_* flags
+ * @base_gfn: first guest frame number
+ * @npages: number of pages
+ * @userspace_addr: host virtual address backing @base_gfn
+ */
 struct keel_memslot {
 	u32 id;
 	u32 flags;
@@ -55,6 +63,8 @@ struct keel_vm {
 	/* vCPUs, indexed by creation order. */
 	struct xarray vcpus;
 	atomic_t nr_vcpus;
+	/* vCPU ids are below this; 0 means KEEL_MAX_VCPU_IDS. Under lock. */
+	u32 max_vcpu_ids;
 
 	/* Scratch mask for kicks, under kick_lock. */
 	spinlock_t kick_lock;
@@ -72,10 +82,23 @@ enum {
 /* vcpu->requests bits */
 #define KEEL_REQ_TLB_FLUSH	0
 
+/**
+ * struct keel_vcpu - a virtual CPU
+ * @vm: the VM it belongs to (a vCPU lives as long as its VM)
+ * @vcpu_id: id given to CREATE_VCPU
+ * @cpu: CPU of the last guest entry, or -1
+ * @mode: KEEL_IN_GUEST_MODE while it may execute guest code
+ * @requests: KEEL_REQ_* bits to handle before the next entry
+ * @mutex: one vCPU ioctl at a time
+ * @run: the shared run structure (mmap page 0)
+ * @pio_page: the port I/O data page (mmap page KEEL_PIO_PAGE_OFFSET)
+ * @pio_data: kernel address of @pio_page
+ * @arch: architecture state
+ */
 struct keel_vcpu {
 	struct keel_vm *vm;
 	u32 vcpu_id;
-	int cpu;		/* CPU of the last guest entry, or -1 */
+	int cpu;
 	int mode;
 	unsigned long requests;
 	struct mutex mutex;	/* one ioctl at a time */
@@ -97,6 +120,14 @@ bool keel_virt_enabled_this_cpu(void);
 
 /* caps.c */
 long keel_check_extension(struct keel_vm *vm, unsigned long ext);
+int keel_vm_enable_cap(struct keel_vm *vm,
+		       const struct keel_enable_cap __user *cap);
+void keel_caps_init(void);
+
+static inline u32 keel_vm_max_vcpu_ids(struct keel_vm *vm)
+{
+	return vm->max_vcpu_ids ? vm->max_vcpu_ids : KEEL_MAX_VCPU_IDS;
+}
 
 /* vm.c */
 int keel_vm_create(unsigned long type);

@@ -82,6 +82,8 @@ struct keel_arch_vcpu {
 struct keel_arch_vm {
 	u64 *tdp_root;		/* nested page table root (host virtual) */
 	int tdp_levels;
+	/* KEEL_X86_DISABLE_EXITS_*: set before the first vCPU, then fixed. */
+	u32 disabled_exits;
 };
 
 /*

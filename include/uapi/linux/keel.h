@@ -29,11 +29,25 @@
 #define KEEL_CAP_JOIN_MEMORY_REGIONS_WORKS 30
 #define KEEL_CAP_MAX_VCPUS		66
 #define KEEL_CAP_READONLY_MEM		81
+#define KEEL_CAP_ENABLE_CAP_VM		98
+#define KEEL_CAP_CHECK_EXTENSION_VM	105
 #define KEEL_CAP_MAX_VCPU_ID		128
 #define KEEL_CAP_IMMEDIATE_EXIT		136
+#define KEEL_CAP_X86_DISABLE_EXITS	143
 
 /* keel-only capabilities live far above anything KVM will allocate. */
 #define KEEL_CAP_PRIVATE_BASE		0x4b450000
+/*
+ * Reserved, never advertised before keel 1.0: "keel's own extensions
+ * (capabilities from KEEL_CAP_PRIVATE_BASE) are stable".
+ */
+#define KEEL_CAP_KEEL_STABLE		(KEEL_CAP_PRIVATE_BASE + 0)
+
+/* KEEL_ENABLE_CAP(KEEL_CAP_X86_DISABLE_EXITS) args[0] */
+#define KEEL_X86_DISABLE_EXITS_MWAIT	(1 << 0)
+#define KEEL_X86_DISABLE_EXITS_HLT	(1 << 1)
+#define KEEL_X86_DISABLE_EXITS_PAUSE	(1 << 2)
+#define KEEL_X86_DISABLE_EXITS_CSTATE	(1 << 3)
 
 /* Machine types accepted by KEEL_CREATE_VM. */
 #define KEEL_VM_TYPE_DEFAULT		0
@@ -179,6 +193,14 @@ struct keel_userspace_memory_region {
 #define KEEL_MEM_LOG_DIRTY_PAGES	(1U << 0)
 #define KEEL_MEM_READONLY		(1U << 1)
 
+/* KEEL_ENABLE_CAP */
+struct keel_enable_cap {
+	__u32 cap;
+	__u32 flags;	/* must be 0 */
+	__u64 args[4];	/* meaning per capability; unused ones must be 0 */
+	__u8  pad[64];	/* must be 0 */
+};
+
 /* System fd ioctls */
 #define KEEL_GET_API_VERSION		_IO(KEELIO, 0x00)
 #define KEEL_CREATE_VM			_IO(KEELIO, 0x01)
@@ -189,6 +211,7 @@ struct keel_userspace_memory_region {
 #define KEEL_CREATE_VCPU		_IO(KEELIO, 0x41)
 #define KEEL_SET_USER_MEMORY_REGION	\
 	_IOW(KEELIO, 0x46, struct keel_userspace_memory_region)
+#define KEEL_ENABLE_CAP			_IOW(KEELIO, 0xa3, struct keel_enable_cap)
 
 /* vCPU fd ioctls */
 #define KEEL_RUN			_IO(KEELIO, 0x80)

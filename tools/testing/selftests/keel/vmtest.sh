@@ -13,7 +13,8 @@ usage() {
 	cat <<EOF
 usage: $0 [options]
   --test NAME       run only this selftest (e.g. mmio_test)
-  --mode MODE       keel, kvm (differential), nosvm/nonpt (load refusal),
+  --mode MODE       host (uapi contract, docs and style checks), keel,
+                    kvm (differential), nosvm/nonpt (load refusal),
                     reboot (with a guest running) or all (the default)
   --kernel PATH     boot this vmlinuz (default: newest with headers)
   --append ARGS     extra kernel command line arguments
@@ -53,7 +54,9 @@ log() { echo "vmtest: $*" >&2; }
 
 ensure_packages() {
 	local want=(qemu-system-x86 linux-image-amd64 linux-headers-amd64
-		    busybox-static cpio kmod dkms gcc make libc6-dev)
+		    busybox-static cpio kmod dkms gcc make libc6-dev git
+		    gcc-multilib python3 python3-pyelftools abigail-tools
+		    linux-source-6.1 sparse)
 	local missing=() p
 	for p in "${want[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
@@ -166,6 +169,17 @@ trap 'exit 130' INT TERM
 PASSED=0 FAILED=0 SKIPPED=0
 SPLAT='BUG:|WARNING:|Oops|general protection|KASAN|lockdep|kmemleak|Kernel panic|Call Trace:'
 
+# The host lane: no emulated host, results straight from the checks.
+host_checks() {
+	local res=$OUT/results-host.log
+	log "host checks: uapi contract, documentation, style"
+	"$SELF/host/run.sh" "$KVER" "$OUT/host" | tee "$res" | sed 's/^/  | /' >&2
+	PASSED=$((PASSED + $(grep -E ': ok ' "$res" | grep -vc '# SKIP' || true)))
+	SKIPPED=$((SKIPPED + $(grep -E ': ok ' "$res" | grep -c '# SKIP' || true)))
+	FAILED=$((FAILED + $(grep -c ': not ok' "$res" || true)))
+	grep ': not ok' "$res" | sed "s/^/vmtest: FAIL /" >&2 || true
+}
+
 tally() {
 	local mode=$1 console=$OUT/console-$1.log res=$OUT/results-$1.log
 	local splat
@@ -197,6 +211,12 @@ tally() {
 ensure_packages
 pick_kernel
 mkdir -p "$OUT/tests"
+if [ "$MODE" = host ]; then
+	host_checks
+	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+	[ "$FAILED" = 0 ]
+	exit
+fi
 build_module
 make -s -C "$SELF" OUT="$OUT/tests"
 make -s -C "$TOP/tools/keel-demo" OUT="$OUT"
@@ -234,11 +254,15 @@ if [ "$DEMO" = 1 ]; then
 fi
 
 case "$MODE" in
-all) modes="keel kvm"; [ -n "$ONLY" ] || modes="$modes nosvm nonpt reboot" ;;
-keel|kvm|nosvm|nonpt|reboot) modes=$MODE ;;
+all) modes="keel kvm"; [ -n "$ONLY" ] || modes="host $modes nosvm nonpt reboot" ;;
+host|keel|kvm|nosvm|nonpt|reboot) modes=$MODE ;;
 *) usage ;;
 esac
 for m in $modes; do
+	if [ "$m" = host ]; then
+		host_checks
+		continue
+	fi
 	boot "$m"
 	tally "$m"
 done

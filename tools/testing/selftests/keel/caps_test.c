@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The capability registry, from userspace: every capability advertised on
+ * the system or VM fd works when used, every one not advertised is refused
+ * by ENABLE_CAP, the reserved "keel extensions are stable" capability stays
+ * hidden, experimental capabilities appear only with the module parameter
+ * experimental=1, and ENABLE_CAP rejects every malformed request without
+ * changing the VM.
+ */
+#include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "keel_util.h"
+#include "ucall.h"
+
+#define SCAN_KVM	512	/* capability numbers scanned from 0 */
+#define SCAN_PRIVATE	64	/* and from KEEL_CAP_PRIVATE_BASE */
+
+static int enable_cap(int fd, u32 cap, u64 arg0)
+{
+	struct keel_enable_cap ec = { .cap = cap, .args = { arg0 } };
+
+	return kl_ioctl(fd, KEEL_ENABLE_CAP, (unsigned long)&ec);
+}
+
+static int create_vm(void)
+{
+	int sys = kl_open_dev(), vm = kl_ioctl(sys, KEEL_CREATE_VM, 0);
+
+	close(sys);
+	KL_REQUIRE(vm >= 0, "CREATE_VM: %s", kl_errstr(vm));
+	return vm;
+}
+
+static int add_slot(int vm, u32 slot, u32 flags, u64 gpa, u64 size, void *hva)
+{
+	struct keel_userspace_memory_region r = {
+		.slot = slot, .flags = flags, .guest_phys_addr = gpa,
+		.memory_size = size, .userspace_addr = (unsigned long)hva,
+	};
+
+	return kl_ioctl(vm, KEEL_SET_USER_MEMORY_REGION, (unsigned long)&r);
+}
+
+/* ---- one usage check per capability ---- */
+
+static bool use_user_memory(long v)
+{
+	int vm = create_vm();
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int r = add_slot(vm, 0, 0, 0, 4096, p);
+
+	close(vm);
+	munmap(p, 4096);
+	return v == 1 && r == 0;
+}
+
+static bool use_nr_vcpus(long v)
+{
+	int sys = kl_open_dev();
+	long max = kl_ioctl(sys, KEEL_CHECK_EXTENSION, KEEL_CAP_MAX_VCPUS);
+
+	close(sys);
+	return v >= 1 && v <= max;
+}
+
+static bool use_nr_memslots(long v)
+{
+	int vm = create_vm();
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int last = add_slot(vm, v - 1, 0, 0, 4096, p);
+	int beyond = add_slot(vm, v, 0, 0x10000, 4096, p);
+
+	close(vm);
+	munmap(p, 4096);
+	return last == 0 && beyond == -EINVAL;
+}
+
+static void guest_read_twice(void)
+{
+	volatile u64 *p = (u64 *)KL_GPA_SCRATCH;
+
+	GUEST_SYNC(*p);
+	GUEST_SYNC(*p);
+	GUEST_DONE();
+}
+
+/* The host drops the page under the guest; the guest sees the new page. */
+static bool use_sync_mmu(long v)
+{
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_read_twice,
+					     1, &vcpu);
+	u64 *host = kl_gpa_to_hva(vm, KL_GPA_SCRATCH);
+	struct kl_ucall a, b;
+
+	*host = 0x5a5a;
+	kl_run_ucall(vcpu, &a);
+	madvise(host, 4096, MADV_DONTNEED);
+	kl_run_ucall(vcpu, &b);
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
+	return v == 1 && a.args[0] == 0x5a5a && b.args[0] == 0;
+}
+
+#define JOIN_GPA	0x40000000ULL
+
+static void guest_read_across(void)
+{
+	GUEST_SYNC(*(volatile u64 *)(JOIN_GPA + 4096 - 4));
+	GUEST_DONE();
+}
+
+/* A read spanning two adjacent slots sees both halves. */
+static bool use_join_memory_regions(long v)
+{
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_read_across,
+					     1, &vcpu);
+	u8 *a = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	u8 *b = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct kl_ucall uc;
+	bool ok;
+
+	memcpy(a + 4092, "\x11\x22\x33\x44", 4);
+	memcpy(b, "\x55\x66\x77\x88", 4);
+	ok = kl_set_region(vm, 1, 0, JOIN_GPA, 4096, a) == 0 &&
+	     kl_set_region(vm, 2, 0, JOIN_GPA + 4096, 4096, b) == 0 &&
+	     kl_run_ucall(vcpu, &uc) == KL_UCALL_SYNC &&
+	     uc.args[0] == 0x8877665544332211ULL;
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
+	munmap(a, 4096);
+	munmap(b, 4096);
+	return v == 1 && ok;
+}
+
+/* v vCPUs fit in one VM (their fds closed at once; the vCPUs stay). */
+static bool use_max_vcpus(long v)
+{
+	int vm = create_vm(), i, fd, r = 0;
+
+	for (i = 0; i < v; i++) {
+		fd = kl_ioctl(vm, KEEL_CREATE_VCPU, i);
+		if (fd < 0) {
+			kl_diag("vCPU %d: %s", i, kl_errstr(fd));
+			close(vm);
+			return false;
+		}
+		close(fd);
+	}
+	if (!kl_is_kvm())	/* KVM's MAX_VCPU_ID is above MAX_VCPUS */
+		r = kl_ioctl(vm, KEEL_CREATE_VCPU, v);
+	close(vm);
+	return kl_is_kvm() || r == -EINVAL;
+}
+
+static void guest_write(void)
+{
+	*(volatile u32 *)JOIN_GPA = 0xabcd;
+	GUEST_DONE();
+}
+
+static bool use_readonly_mem(long v)
+{
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_write, 1,
+					     &vcpu);
+	u32 *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bool ok;
+
+	ok = kl_set_region(vm, 1, KEEL_MEM_READONLY, JOIN_GPA, 4096, p) == 0 &&
+	     kl_vcpu_run(vcpu) == 0 &&
+	     vcpu->run->exit_reason == KEEL_EXIT_MMIO &&
+	     vcpu->run->mmio.is_write && vcpu->run->mmio.phys_addr == JOIN_GPA &&
+	     *p == 0;
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
+	munmap(p, 4096);
+	return v == 1 && ok;
+}
+
+/* ENABLE_CAP on the VM fd works for the one VM-enableable capability. */
+static bool use_enable_cap_vm(long v)
+{
+	int vm = create_vm(), r = enable_cap(vm, KEEL_CAP_MAX_VCPU_ID, 4);
+
+	close(vm);
+	return v == 1 && r == 0;
+}
+
+/* The VM fd answers CHECK_EXTENSION like the system fd. */
+static bool use_check_extension_vm(long v)
+{
+	int sys = kl_open_dev(), vm = create_vm();
+	bool same = kl_ioctl(vm, KEEL_CHECK_EXTENSION, KEEL_CAP_USER_MEMORY) ==
+		    kl_ioctl(sys, KEEL_CHECK_EXTENSION, KEEL_CAP_USER_MEMORY);
+
+	close(vm);
+	close(sys);
+	return v == 1 && same;
+}
+
+static bool use_max_vcpu_id(long v)
+{
+	int vm = create_vm();
+	int last = kl_ioctl(vm, KEEL_CREATE_VCPU, v - 1);
+	int beyond = kl_ioctl(vm, KEEL_CREATE_VCPU, v);
+
+	if (last >= 0)
+		close(last);
+	close(vm);
+	return last >= 0 && beyond == -EINVAL;
+}
+
+static bool use_immediate_exit(long v)
+{
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_write, 1,
+					     &vcpu);
+	int r;
+
+	vcpu->run->immediate_exit = 1;
+	r = kl_vcpu_run(vcpu);
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
+	return v == 1 && r == -EINTR;
+}
+
+static void guest_hlt_thrice(void)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		kl_guest_hlt();
+	GUEST_DONE();
+}
+
+/*
+ * With HLT exits disabled the guest halts in guest mode, is woken by the
+ * next host interrupt (the guest has IF=0, the host's IF is what counts)
+ * and goes on; userspace sees no HLT exit.
+ */
+static bool use_disable_exits(long v)
+{
+	struct kl_vm *vm = kl_vm_create(KL_MEM_DEFAULT);
+	struct kl_vcpu *vcpu;
+	struct kl_ucall uc;
+	bool ok;
+	int r;
+
+	r = enable_cap(vm->fd, KEEL_CAP_X86_DISABLE_EXITS,
+		       KEEL_X86_DISABLE_EXITS_HLT);
+	kl_vm_setup_long_mode(vm);
+	vcpu = kl_vcpu_add(vm, 0);
+	kl_vcpu_setup_long_mode(vcpu, guest_hlt_thrice, 0, 0);
+	ok = r == 0 && kl_run_ucall(vcpu, &uc) == KL_UCALL_DONE;
+	if (!ok)
+		kl_diag("enable %s, then %s", kl_errstr(r), kl_describe_exit(vcpu));
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
+	return (v & KEEL_X86_DISABLE_EXITS_HLT) && ok;
+}
+
+static const struct {
+	u32 nr;
+	const char *name;
+	bool (*use)(long value);
+} checks[] = {
+	{ KEEL_CAP_USER_MEMORY, "USER_MEMORY", use_user_memory },
+	{ KEEL_CAP_NR_VCPUS, "NR_VCPUS", use_nr_vcpus },
+	{ KEEL_CAP_NR_MEMSLOTS, "NR_MEMSLOTS", use_nr_memslots },
+	{ KEEL_CAP_SYNC_MMU, "SYNC_MMU", use_sync_mmu },
+	{ KEEL_CAP_JOIN_MEMORY_REGIONS_WORKS, "JOIN_MEMORY_REGIONS_WORKS",
+	  use_join_memory_regions },
+	{ KEEL_CAP_MAX_VCPUS, "MAX_VCPUS", use_max_vcpus },
+	{ KEEL_CAP_READONLY_MEM, "READONLY_MEM", use_readonly_mem },
+	{ KEEL_CAP_ENABLE_CAP_VM, "ENABLE_CAP_VM", use_enable_cap_vm },
+	{ KEEL_CAP_CHECK_EXTENSION_VM, "CHECK_EXTENSION_VM",
+	  use_check_extension_vm },
+	{ KEEL_CAP_MAX_VCPU_ID, "MAX_VCPU_ID", use_max_vcpu_id },
+	{ KEEL_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT", use_immediate_exit },
+	{ KEEL_CAP_X86_DISABLE_EXITS, "X86_DISABLE_EXITS", use_disable_exits },
+};
+
+static int find_check(u32 nr)
+{
+	int i;
+
+	for (i = 0; i < (int)ARRAY_SIZE(checks); i++)
+		if (checks[i].nr == nr)
+			return i;
+	return -1;
+}
+
+/*
+ * Scan the capability space on both fds. Every advertised capability must
+ * have a usage check here and pass it; every other one must be refused by
+ * ENABLE_CAP. Tells whether X86_DISABLE_EXITS was advertised.
+ */
+static void scan(const char *when, bool *seen_disable_exits)
+{
+	int sys = kl_open_dev(), vm = create_vm();
+	int advertised = 0, unchecked = 0, unrefused = 0, differ = 0;
+	u32 nr;
+	int i;
+
+	*seen_disable_exits = false;
+	for (i = 0; i < SCAN_KVM + SCAN_PRIVATE; i++) {
+		long sv, vv;
+		int c, r;
+
+		nr = i < SCAN_KVM ? i : KEEL_CAP_PRIVATE_BASE + i - SCAN_KVM;
+		sv = kl_ioctl(sys, KEEL_CHECK_EXTENSION, nr);
+		vv = kl_ioctl(vm, KEEL_CHECK_EXTENSION, nr);
+		if (sv != vv) {
+			kl_diag("capability %u: system fd %ld, VM fd %ld", nr, sv, vv);
+			differ++;
+		}
+		if (!sv && !vv) {
+			r = enable_cap(vm, nr, 0);
+			if (r != -EINVAL) {
+				kl_diag("unadvertised capability %u: ENABLE_CAP %s",
+					nr, kl_errstr(r));
+				unrefused++;
+			}
+			continue;
+		}
+		if (nr == KEEL_CAP_X86_DISABLE_EXITS)
+			*seen_disable_exits = true;
+		c = find_check(nr);
+		if (c < 0) {
+			if (!kl_is_kvm()) {
+				kl_diag("advertised capability %u has no usage check", nr);
+				unchecked++;
+			}
+			continue;
+		}
+		advertised++;
+		kl_ok(checks[c].use(sv), "%s: %s (%ld) works", when,
+		      checks[c].name, sv);
+	}
+	close(vm);
+	close(sys);
+	kl_ok(!unchecked, "%s: every advertised capability is exercised (%d are)",
+	      when, advertised);
+	if (kl_is_kvm() && unrefused)
+		kl_skip("%s: KVM enables %d capabilities it does not advertise",
+			when, unrefused);
+	else
+		kl_ok(!unrefused,
+		      "%s: ENABLE_CAP refuses every unadvertised capability", when);
+	if (kl_is_kvm())
+		kl_skip("fd agreement: KVM answers some capabilities per fd");
+	else
+		kl_ok(!differ, "%s: the system and VM fds agree on a fresh VM", when);
+}
+
+static void enable_cap_bad_input(void)
+{
+	struct keel_enable_cap ec = { .cap = KEEL_CAP_MAX_VCPU_ID, .args = { 2 } };
+	int vm = create_vm(), r, i, bad = 0, fd, sys = kl_open_dev();
+	long max_id = kl_ioctl(sys, KEEL_CHECK_EXTENSION, KEEL_CAP_MAX_VCPU_ID);
+
+	close(sys);
+
+	for (i = 0; i < 32; i++) {
+		ec.flags = 1U << i;
+		if (kl_ioctl(vm, KEEL_ENABLE_CAP, (unsigned long)&ec) != -EINVAL)
+			bad++;
+	}
+	ec.flags = 0;
+	kl_ok(!bad, "ENABLE_CAP: each flags bit set alone is refused");
+
+	bad = 0;
+	for (i = 0; i < (int)sizeof(ec.pad); i++) {
+		ec.pad[i] = 0x80;
+		if (kl_ioctl(vm, KEEL_ENABLE_CAP, (unsigned long)&ec) != -EINVAL)
+			bad++;
+		ec.pad[i] = 0;
+	}
+	kl_ok(!bad, "ENABLE_CAP: each padding byte set alone is refused");
+
+	bad = 0;
+	for (i = 1; i < 4; i++) {
+		ec.args[i] = 1;
+		if (kl_ioctl(vm, KEEL_ENABLE_CAP, (unsigned long)&ec) != -EINVAL)
+			bad++;
+		ec.args[i] = 0;
+	}
+	kl_ok(!bad, "ENABLE_CAP(MAX_VCPU_ID): args[1..3] must be 0");
+
+	r = enable_cap(vm, KEEL_CAP_MAX_VCPU_ID, 0);
+	kl_ok(r == -EINVAL, "MAX_VCPU_ID 0: %s", kl_errstr(r));
+	r = enable_cap(vm, KEEL_CAP_MAX_VCPU_ID, max_id + 1);
+	kl_ok(r == -EINVAL, "MAX_VCPU_ID above the limit: %s", kl_errstr(r));
+	r = enable_cap(vm, KEEL_CAP_MAX_VCPU_ID, (1ULL << 32) + 2);
+	kl_ok(r == -EINVAL, "MAX_VCPU_ID 2^32 + 2 (no truncation): %s",
+	      kl_errstr(r));
+	r = kl_ioctl(vm, KEEL_ENABLE_CAP, 8);
+	kl_ok(r == -EFAULT, "ENABLE_CAP with an unreadable argument: %s",
+	      kl_errstr(r));
+	kl_ok(kl_ioctl(vm, KEEL_CHECK_EXTENSION, KEEL_CAP_MAX_VCPU_ID) ==
+	      max_id, "failed requests left the limit alone");
+
+	r = enable_cap(vm, KEEL_CAP_MAX_VCPU_ID, 2);
+	kl_ok(r == 0 && kl_ioctl(vm, KEEL_CHECK_EXTENSION,
+				 KEEL_CAP_MAX_VCPU_ID) == 2,
+	      "MAX_VCPU_ID lowered to 2; the VM fd reports it: %s", kl_errstr(r));
+	kl_ok(enable_cap(vm, KEEL_CAP_MAX_VCPU_ID, 2) == 0,
+	      "setting the same limit again succeeds");
+	r = enable_cap(vm, KEEL_CAP_MAX_VCPU_ID, 3);
+	kl_ok(r == -EINVAL, "changing it is refused: %s", kl_errstr(r));
+	fd = kl_ioctl(vm, KEEL_CREATE_VCPU, 1);
+	r = kl_ioctl(vm, KEEL_CREATE_VCPU, 2);
+	kl_ok(fd >= 0 && r == -EINVAL, "vCPU id 1 exists, id 2 is refused: %s",
+	      kl_errstr(r));
+	if (fd >= 0)
+		close(fd);
+	close(vm);
+
+	vm = create_vm();
+	fd = kl_ioctl(vm, KEEL_CREATE_VCPU, 0);
+	r = enable_cap(vm, KEEL_CAP_MAX_VCPU_ID, 8);
+	kl_ok(r == -EBUSY, "MAX_VCPU_ID after the first vCPU: %s", kl_errstr(r));
+	if (fd >= 0)
+		close(fd);
+	close(vm);
+}
+
+static bool reload(const char *params)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rmmod keel && modprobe keel %s", params);
+	return system(cmd) == 0;
+}
+
+int main(void)
+{
+	bool seen;
+	int sys = kl_open_dev();
+
+	kl_ok(kl_ioctl(sys, KEEL_CHECK_EXTENSION, KEEL_CAP_KEEL_STABLE) == 0,
+	      "the reserved KEEL_CAP_KEEL_STABLE is not advertised");
+	close(sys);
+
+	scan("default", &seen);
+	if (kl_is_kvm()) {
+		kl_skip("ENABLE_CAP strictness and experimental=: keel's own");
+		return kl_finish();
+	}
+	kl_ok(!seen, "experimental X86_DISABLE_EXITS is hidden by default");
+	enable_cap_bad_input();
+
+	KL_REQUIRE(reload("experimental=1"), "reload keel with experimental=1");
+	scan("experimental=1", &seen);
+	kl_ok(seen, "experimental=1 exposes X86_DISABLE_EXITS");
+	{
+		int vm = create_vm(), r;
+
+		r = enable_cap(vm, KEEL_CAP_X86_DISABLE_EXITS,
+			       KEEL_X86_DISABLE_EXITS_MWAIT);
+		kl_ok(r == -EINVAL, "DISABLE_EXITS with an unsupported bit: %s",
+		      kl_errstr(r));
+		close(kl_ioctl(vm, KEEL_CREATE_VCPU, 0));
+		r = enable_cap(vm, KEEL_CAP_X86_DISABLE_EXITS,
+			       KEEL_X86_DISABLE_EXITS_HLT);
+		kl_ok(r == -EBUSY, "DISABLE_EXITS after the first vCPU: %s",
+		      kl_errstr(r));
+		close(vm);
+	}
+	KL_REQUIRE(reload(""), "reload keel with default parameters");
+	return kl_finish();
+}
