@@ -177,6 +177,11 @@ static void regs(struct kl_vcpu *vcpu)
 		      "failed SET_REGS changed no register");
 }
 
+static long set_sregs(struct kl_vcpu *vcpu, const struct keel_sregs *s)
+{
+	return kl_ioctl(vcpu->fd, KEEL_SET_SREGS, (unsigned long)s);
+}
+
 static void sregs(struct kl_vcpu *vcpu)
 {
 	struct group pad = { .what = "SET_SREGS padding bytes", .keel_only = true };
@@ -200,57 +205,47 @@ static void sregs(struct kl_vcpu *vcpu)
 
 		s = before;
 		segs[i]->padding = 1;
-		expect(&pad, kl_ioctl(vcpu->fd, KEEL_SET_SREGS, (unsigned long)&s),
-		       "segment %lu padding", i);
+		expect(&pad, set_sregs(vcpu, &s), "segment %lu padding", i);
 		/* present, dpl, db, s, l, g, avl, unusable: one byte each */
 		for (f = 0; f < 8; f++) {
 			s = before;
 			flag[f] = f == 1 ? 4 : 2;
-			expect(&range, kl_ioctl(vcpu->fd, KEEL_SET_SREGS,
-						(unsigned long)&s),
+			expect(&range, set_sregs(vcpu, &s),
 			       "segment flag byte %lu out of range", f);
 		}
 		s = before;
 		segs[i]->type = 16;
-		expect(&range, kl_ioctl(vcpu->fd, KEEL_SET_SREGS, (unsigned long)&s),
-		       "segment %lu type 16", i);
+		expect(&range, set_sregs(vcpu, &s), "segment %lu type 16", i);
 	}
 	for (i = 0; i < 3; i++) {
 		s = before;
 		s.gdt.padding[i] = 1;
-		expect(&pad, kl_ioctl(vcpu->fd, KEEL_SET_SREGS, (unsigned long)&s),
-		       "gdt padding[%lu]", i);
+		expect(&pad, set_sregs(vcpu, &s), "gdt padding[%lu]", i);
 		s = before;
 		s.idt.padding[i] = 0x8000;
-		expect(&pad, kl_ioctl(vcpu->fd, KEEL_SET_SREGS, (unsigned long)&s),
-		       "idt padding[%lu]", i);
+		expect(&pad, set_sregs(vcpu, &s), "idt padding[%lu]", i);
 	}
 	for (b = 32; b < 64; b++) {
 		s = before;
 		s.cr0 |= 1UL << b;
-		expect(&ctl, kl_ioctl(vcpu->fd, KEEL_SET_SREGS, (unsigned long)&s),
-		       "CR0 bit %lu", b);
+		expect(&ctl, set_sregs(vcpu, &s), "CR0 bit %lu", b);
 	}
 	s = before;
 	s.cr8 = 16;
-	expect(&ctl, kl_ioctl(vcpu->fd, KEEL_SET_SREGS, (unsigned long)&s),
-	       "CR8 %lu", 16);
+	expect(&ctl, set_sregs(vcpu, &s), "CR8 %lu", 16);
 	for (b = 12; b < 64; b++) {
 		if (b == 14)	/* LMSLE / FFXSR / TCE exist on some CPUs */
 			continue;
 		s = before;
 		s.efer |= 1UL << b;
 		if (b > 15)
-			expect(&ctl, kl_ioctl(vcpu->fd, KEEL_SET_SREGS,
-					      (unsigned long)&s),
-			       "EFER bit %lu", b);
+			expect(&ctl, set_sregs(vcpu, &s), "EFER bit %lu", b);
 	}
 	for (i = 1; i < 256; i += 37) {
 		s = before;
 		s.interrupt_bitmap[0] = 1;
 		s.interrupt_bitmap[i / 64] |= 1UL << (i % 64);
-		expect(&irq, kl_ioctl(vcpu->fd, KEEL_SET_SREGS, (unsigned long)&s),
-		       "interrupts 0 and %lu", i);
+		expect(&irq, set_sregs(vcpu, &s), "interrupts 0 and %lu", i);
 	}
 	report(&pad);
 	report(&range);
@@ -268,7 +263,7 @@ static void guest_count(void)
 		GUEST_SYNC(0);
 }
 
-static void run(struct kl_vcpu *vcpu)
+static void run_inputs(struct kl_vcpu *vcpu)
 {
 	struct group arg = { .what = "RUN argument bits" };
 	struct group in = { .what = "RUN run-structure inputs", .keel_only = true };
@@ -330,7 +325,7 @@ int main(void)
 	vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_count, 1, &vcpu);
 	regs(vcpu);
 	sregs(vcpu);
-	run(vcpu);
+	run_inputs(vcpu);
 	kl_vcpu_free(vcpu);
 	kl_vm_free(vm);
 	return kl_finish();

@@ -114,7 +114,10 @@ def check_baseline(header, baseline, update):
         old = []
     nowset = set(now)
     gone = [l for l in old if l not in nowset]
-    added = [l for l in now if l not in set(old)]
+    gone_keys = {' '.join(l.split()[:2]) for l in gone}
+    # A changed entry is reported once, as changed, not also as an addition.
+    added = [l for l in now if l not in set(old) and
+             ' '.join(l.split()[:2]) not in gone_keys]
     findings = []
     for l in gone:
         key = ' '.join(l.split()[:2])
