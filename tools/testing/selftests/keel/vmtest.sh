@@ -210,6 +210,7 @@ tally() {
 
 ensure_packages
 pick_kernel
+rm -rf "$OUT/tests"
 mkdir -p "$OUT/tests"
 if [ "$MODE" = host ]; then
 	host_checks
