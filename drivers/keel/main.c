@@ -34,7 +34,7 @@ static long keel_dev_ioctl(struct file *filp, unsigned int cmd,
 			return -EINVAL;
 		return (KEEL_PIO_PAGE_OFFSET + 1) * PAGE_SIZE;
 	default:
-		return -ENOTTY;
+		return keel_arch_dev_ioctl(cmd, arg);
 	}
 }
 

@@ -65,6 +65,16 @@ u64 keel_arch_max_gfn(void)
 	return (1ULL << (boot_cpu_data.x86_phys_bits - PAGE_SHIFT)) - 1;
 }
 
+long keel_arch_dev_ioctl(unsigned int cmd, unsigned long arg)
+{
+	switch (cmd) {
+	case KEEL_GET_SUPPORTED_CPUID:
+		return keel_x86_get_supported_cpuid((void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
 long keel_arch_disable_exits_supported(struct keel_vm *vm)
 {
 	return KEEL_X86_DISABLE_EXITS_HLT;
@@ -104,13 +114,20 @@ int keel_arch_vcpu_create(struct keel_vcpu *vcpu)
 	r = keel_fpu_vcpu_init(vcpu);
 	if (r)
 		return r;
+	r = keel_cpuid_vcpu_init(vcpu);
+	if (r)
+		goto out_fpu;
 	r = keel_x86->vcpu_create(vcpu);
-	if (r) {
-		keel_fpu_vcpu_free(vcpu);
-		return r;
-	}
+	if (r)
+		goto out_cpuid;
 	keel_x86_vcpu_reset(vcpu);
 	return 0;
+
+out_cpuid:
+	keel_cpuid_vcpu_free(vcpu);
+out_fpu:
+	keel_fpu_vcpu_free(vcpu);
+	return r;
 }
 
 /* Power-on (and post-SHUTDOWN) state of a vCPU. */
@@ -130,6 +147,7 @@ void keel_x86_vcpu_reset(struct keel_vcpu *vcpu)
 void keel_arch_vcpu_free(struct keel_vcpu *vcpu)
 {
 	keel_x86->vcpu_free(vcpu);
+	keel_cpuid_vcpu_free(vcpu);
 	keel_fpu_vcpu_free(vcpu);
 }
 
@@ -179,7 +197,7 @@ int keel_x86_handle_xsetbv(struct keel_vcpu *vcpu, u64 next_rip)
 	u32 index = vcpu->arch.regs[KEEL_REG_RCX];
 	u64 val = (u32)vcpu->arch.regs[KEEL_REG_RAX] |
 		  ((u64)(u32)vcpu->arch.regs[KEEL_REG_RDX] << 32);
-	u64 ok = keel_fpu_guest_supported_xcr0();
+	u64 ok = vcpu->arch.guest_xcr0;
 
 	/* x87 must stay on; AVX needs SSE; nothing the guest cannot have. */
 	if (index != 0 || (val & ~ok) || !(val & XFEATURE_MASK_FP) ||
@@ -340,7 +358,7 @@ static void keel_get_sregs(struct keel_vcpu *vcpu, struct keel_sregs *s)
 		s->interrupt_bitmap[vector / 64] |= 1ULL << (vector % 64);
 }
 
-static u64 keel_valid_cr4(void);
+static u64 keel_valid_cr4(struct keel_vcpu *vcpu);
 
 /*
  * MOV to CR4, decoded here since the exit carries no operand without
@@ -370,7 +388,7 @@ int keel_x86_handle_cr4_write(struct keel_vcpu *vcpu)
 	if (keel_x86_cpu_mode_bytes(vcpu) != 8)
 		val = (u32)val;
 
-	if ((val & ~keel_valid_cr4()) ||
+	if ((val & ~keel_valid_cr4(vcpu)) ||
 	    ((keel_x86->get_efer(vcpu) & EFER_LMA) && !(val & X86_CR4_PAE))) {
 		keel_x86->inject_exception(vcpu, KEEL_EXC_GP, true, 0);
 		return 1;
@@ -383,7 +401,8 @@ int keel_x86_handle_cr4_write(struct keel_vcpu *vcpu)
 	return 1;
 }
 
-static u64 keel_valid_cr4(void)
+/* CR4 bits the host supports and the guest's CPUID allows. */
+static u64 keel_valid_cr4(struct keel_vcpu *vcpu)
 {
 	u64 v = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE |
 		X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE |
@@ -401,7 +420,7 @@ static u64 keel_valid_cr4(void)
 		v |= X86_CR4_UMIP;
 	if (boot_cpu_has(X86_FEATURE_PCID))
 		v |= X86_CR4_PCIDE;
-	return v;
+	return v & ~vcpu->arch.cr4_guest_rsvd;
 }
 
 u64 keel_x86_valid_efer(void)
@@ -426,7 +445,8 @@ static bool keel_dtable_ok(const struct keel_dtable *d)
 }
 
 /* Validate everything first: a failed SET_SREGS changes nothing. */
-static int keel_check_sregs(const struct keel_sregs *s, int *irq)
+static int keel_check_sregs(struct keel_vcpu *vcpu, const struct keel_sregs *s,
+			    int *irq)
 {
 	u64 maxphys = 1ULL << boot_cpu_data.x86_phys_bits;
 	int i, bits = 0;
@@ -443,7 +463,7 @@ static int keel_check_sregs(const struct keel_sregs *s, int *irq)
 		return -EINVAL;
 	if ((s->cr0 & X86_CR0_NW) && !(s->cr0 & X86_CR0_CD))
 		return -EINVAL;
-	if (s->cr4 & ~keel_valid_cr4())
+	if (s->cr4 & ~keel_valid_cr4(vcpu))
 		return -EINVAL;
 	if (s->cr3 >= maxphys)
 		return -EINVAL;
@@ -477,7 +497,7 @@ static int keel_set_sregs(struct keel_vcpu *vcpu, const struct keel_sregs *s)
 	const struct keel_x86_ops *ops = keel_x86;
 	int irq, r, i;
 
-	r = keel_check_sregs(s, &irq);
+	r = keel_check_sregs(vcpu, s, &irq);
 	if (r)
 		return r;
 
@@ -506,6 +526,10 @@ long keel_arch_vcpu_ioctl(struct keel_vcpu *vcpu, unsigned int cmd,
 	void __user *argp = (void __user *)arg;
 
 	switch (cmd) {
+	case KEEL_SET_CPUID2:
+		return keel_x86_set_cpuid2(vcpu, argp);
+	case KEEL_GET_CPUID2:
+		return keel_x86_get_cpuid2(vcpu, argp);
 	case KEEL_GET_REGS: {
 		struct keel_regs regs;
 

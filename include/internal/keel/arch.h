@@ -25,6 +25,9 @@ void keel_arch_exit(void);
 int keel_arch_cpu_enable(void);
 void keel_arch_cpu_disable(void);
 
+/* System fd ioctls of the architecture; -ENOTTY for unknown ones. */
+long keel_arch_dev_ioctl(unsigned int cmd, unsigned long arg);
+
 int keel_arch_vm_init(struct keel_vm *vm);
 void keel_arch_vm_destroy(struct keel_vm *vm);
 /* KEEL_CAP_X86_DISABLE_EXITS (registry entries in caps.c) */

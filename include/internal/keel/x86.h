@@ -76,6 +76,11 @@ struct keel_arch_vcpu {
 	struct keel_pio_state pio;
 	struct keel_mmio_state mmio;
 	struct keel_guest_fpu fpu;
+	/* The guest's CPUID table and what it implies. */
+	struct keel_cpuid_entry2 *cpuid;
+	u32 cpuid_nent;
+	u64 cr4_guest_rsvd;	/* CR4 bits the guest's CPUID does not allow */
+	u64 guest_xcr0;		/* XCR0 bits the guest's CPUID allows */
 	void *backend;		/* the vendor backend's per-vCPU state */
 };
 
@@ -152,7 +157,12 @@ int keel_x86_handle_cr4_write(struct keel_vcpu *vcpu);
 
 /* cpuid.c */
 int keel_cpuid_init(void);
+int keel_cpuid_vcpu_init(struct keel_vcpu *vcpu);
+void keel_cpuid_vcpu_free(struct keel_vcpu *vcpu);
 int keel_x86_handle_cpuid(struct keel_vcpu *vcpu, u64 next_rip);
+long keel_x86_get_supported_cpuid(struct keel_cpuid2 __user *u);
+long keel_x86_get_cpuid2(struct keel_vcpu *vcpu, struct keel_cpuid2 __user *u);
+long keel_x86_set_cpuid2(struct keel_vcpu *vcpu, struct keel_cpuid2 __user *u);
 
 /* msr.c */
 int keel_x86_handle_rdmsr(struct keel_vcpu *vcpu, u64 next_rip);

@@ -23,6 +23,7 @@
 
 /* Capabilities (KVM numbers for the shared subset). */
 #define KEEL_CAP_USER_MEMORY		3
+#define KEEL_CAP_EXT_CPUID		7
 #define KEEL_CAP_NR_VCPUS		9
 #define KEEL_CAP_NR_MEMSLOTS		10
 #define KEEL_CAP_SYNC_MMU		16
@@ -193,6 +194,27 @@ struct keel_userspace_memory_region {
 #define KEEL_MEM_LOG_DIRTY_PAGES	(1U << 0)
 #define KEEL_MEM_READONLY		(1U << 1)
 
+/* KEEL_GET_SUPPORTED_CPUID, KEEL_SET_CPUID2, KEEL_GET_CPUID2 */
+struct keel_cpuid_entry2 {
+	__u32 function;	/* EAX on input to CPUID */
+	__u32 index;	/* ECX on input, if KEEL_CPUID_FLAG_SIGNIFCANT_INDEX */
+	__u32 flags;
+	__u32 eax;
+	__u32 ebx;
+	__u32 ecx;
+	__u32 edx;
+	__u32 padding[3];
+};
+
+/* KVM's spelling, kept for source compatibility. */
+#define KEEL_CPUID_FLAG_SIGNIFCANT_INDEX	(1 << 0)
+
+struct keel_cpuid2 {
+	__u32 nent;
+	__u32 padding;
+	struct keel_cpuid_entry2 entries[];
+};
+
 /* KEEL_ENABLE_CAP */
 struct keel_enable_cap {
 	__u32 cap;
@@ -206,6 +228,7 @@ struct keel_enable_cap {
 #define KEEL_CREATE_VM			_IO(KEELIO, 0x01)
 #define KEEL_CHECK_EXTENSION		_IO(KEELIO, 0x03)
 #define KEEL_GET_VCPU_MMAP_SIZE		_IO(KEELIO, 0x04)
+#define KEEL_GET_SUPPORTED_CPUID	_IOWR(KEELIO, 0x05, struct keel_cpuid2)
 
 /* VM fd ioctls */
 #define KEEL_CREATE_VCPU		_IO(KEELIO, 0x41)
@@ -219,5 +242,7 @@ struct keel_enable_cap {
 #define KEEL_SET_REGS			_IOW(KEELIO, 0x82, struct keel_regs)
 #define KEEL_GET_SREGS			_IOR(KEELIO, 0x83, struct keel_sregs)
 #define KEEL_SET_SREGS			_IOW(KEELIO, 0x84, struct keel_sregs)
+#define KEEL_SET_CPUID2			_IOW(KEELIO, 0x90, struct keel_cpuid2)
+#define KEEL_GET_CPUID2			_IOWR(KEELIO, 0x91, struct keel_cpuid2)
 
 #endif /* _UAPI_LINUX_KEEL_H */

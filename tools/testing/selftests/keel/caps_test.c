@@ -140,6 +140,20 @@ static bool use_join_memory_regions(long v)
 	return v == 1 && ok;
 }
 
+/* GET_SUPPORTED_CPUID answers (cpuid_test covers the rest). */
+static bool use_ext_cpuid(long v)
+{
+	struct {
+		struct keel_cpuid2 h;
+		struct keel_cpuid_entry2 e[256];
+	} t = { .h.nent = 256 };
+	int sys = kl_open_dev();
+	int r = kl_ioctl(sys, KEEL_GET_SUPPORTED_CPUID, (unsigned long)&t);
+
+	close(sys);
+	return v == 1 && !r && t.h.nent && t.e[0].function == 0;
+}
+
 /* v vCPUs fit in one VM (their fds closed at once; the vCPUs stay). */
 static bool use_max_vcpus(long v)
 {
@@ -274,6 +288,7 @@ static const struct {
 	bool (*use)(long value);
 } checks[] = {
 	{ KEEL_CAP_USER_MEMORY, "USER_MEMORY", use_user_memory },
+	{ KEEL_CAP_EXT_CPUID, "EXT_CPUID", use_ext_cpuid },
 	{ KEEL_CAP_NR_VCPUS, "NR_VCPUS", use_nr_vcpus },
 	{ KEEL_CAP_NR_MEMSLOTS, "NR_MEMSLOTS", use_nr_memslots },
 	{ KEEL_CAP_SYNC_MMU, "SYNC_MMU", use_sync_mmu },

@@ -19,6 +19,8 @@
 #define __packed	__attribute__((packed))
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define BIT(n)		(1UL << (n))
+#define BIT_ULL(n)	(1ULL << (n))
 
 typedef uint8_t u8;
 typedef uint16_t u16;
