@@ -101,6 +101,7 @@ static const struct keel_cap keel_caps[] = {
 	{ KEEL_CAP_MAX_VCPU_ID, KEEL_SCOPE_VM, false, keel_cap_max_vcpu_id,
 	  keel_enable_max_vcpu_id, 1 },
 	{ KEEL_CAP_IMMEDIATE_EXIT, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_GET_MSR_FEATURES, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	/* Experimental until the in-kernel LAPIC decides how a guest halted
 	 * in guest mode is woken (issue 5).
 	 */

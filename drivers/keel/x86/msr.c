@@ -2,7 +2,8 @@
 /*
  * keel x86: RDMSR and WRMSR. Every MSR access exits; the ones a guest
  * needs are emulated here or kept in the backend's state, and every other
- * index (or an invalid value) injects #GP, as on hardware.
+ * index (or an invalid value) injects #GP, as on hardware. The same
+ * accessors serve KEEL_GET_MSRS/KEEL_SET_MSRS (@host true).
  */
 #include <asm/msr-index.h>
 #include <asm/processor.h>
@@ -31,11 +32,17 @@ int keel_x86_check_apic_base(u64 val)
 	return (val & reserved) ? -EINVAL : 0;
 }
 
-static int keel_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *val)
+int keel_x86_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *val, bool host)
 {
 	bool found = false;
 
 	switch (index) {
+	case MSR_EFER:
+		*val = keel_x86->get_efer(vcpu);
+		return 0;
+	case MSR_IA32_UCODE_REV:
+		*val = vcpu->arch.ucode_rev;
+		return 0;
 	case MSR_IA32_APICBASE:
 		*val = vcpu->arch.apic_base;
 		return 0;
@@ -65,11 +72,16 @@ static int keel_set_efer(struct keel_vcpu *vcpu, u64 val)
 	return 0;
 }
 
-static int keel_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val)
+int keel_x86_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val, bool host)
 {
 	switch (index) {
 	case MSR_EFER:
 		return keel_set_efer(vcpu, val);
+	case MSR_IA32_UCODE_REV:
+		/* A guest write asks for an update: ignored, as on KVM. */
+		if (host)
+			vcpu->arch.ucode_rev = val;
+		return 0;
 	case MSR_IA32_APICBASE:
 		if (keel_x86_check_apic_base(val))
 			return -EINVAL;
@@ -89,7 +101,7 @@ int keel_x86_handle_rdmsr(struct keel_vcpu *vcpu, u64 next_rip)
 	unsigned long *r = vcpu->arch.regs;
 	u64 val;
 
-	if (keel_get_msr(vcpu, r[KEEL_REG_RCX], &val)) {
+	if (keel_x86_get_msr(vcpu, r[KEEL_REG_RCX], &val, false)) {
 		keel_x86->inject_exception(vcpu, KEEL_EXC_GP, true, 0);
 		return 1;
 	}
@@ -104,7 +116,7 @@ int keel_x86_handle_wrmsr(struct keel_vcpu *vcpu, u64 next_rip)
 	unsigned long *r = vcpu->arch.regs;
 	u64 val = (u32)r[KEEL_REG_RAX] | ((u64)(u32)r[KEEL_REG_RDX] << 32);
 
-	if (keel_set_msr(vcpu, r[KEEL_REG_RCX], val)) {
+	if (keel_x86_set_msr(vcpu, r[KEEL_REG_RCX], val, false)) {
 		keel_x86->inject_exception(vcpu, KEEL_EXC_GP, true, 0);
 		return 1;
 	}

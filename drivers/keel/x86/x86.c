@@ -17,6 +17,8 @@
 const struct keel_x86_ops *keel_x86;
 
 #define X86_RFLAGS_FIXED	0x2UL
+/* What KVM reports until userspace sets the MSR. */
+#define KEEL_DEFAULT_UCODE_REV	0x100000000ULL
 /* RFLAGS bits that are reserved (must be zero): 3, 5, 15, 22-63. */
 #define X86_RFLAGS_RESERVED	(~0x3f7fd7UL)
 
@@ -70,6 +72,12 @@ long keel_arch_dev_ioctl(unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case KEEL_GET_SUPPORTED_CPUID:
 		return keel_x86_get_supported_cpuid((void __user *)arg);
+	case KEEL_GET_MSR_INDEX_LIST:
+		return keel_x86_get_msr_index_list((void __user *)arg);
+	case KEEL_GET_MSR_FEATURE_INDEX_LIST:
+		return keel_x86_get_msr_feature_index_list((void __user *)arg);
+	case KEEL_GET_MSRS:
+		return keel_x86_get_feature_msrs((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -141,6 +149,7 @@ void keel_x86_vcpu_reset(struct keel_vcpu *vcpu)
 	vcpu->arch.apic_base = keel_x86_default_apic_base(vcpu);
 	vcpu->arch.pending = KEEL_PENDING_NONE;
 	vcpu->arch.fpu.xcr0 = XFEATURE_MASK_FP;
+	vcpu->arch.ucode_rev = KEEL_DEFAULT_UCODE_REV;
 	keel_x86->vcpu_reset(vcpu);
 }
 
@@ -528,6 +537,10 @@ long keel_arch_vcpu_ioctl(struct keel_vcpu *vcpu, unsigned int cmd,
 	switch (cmd) {
 	case KEEL_SET_CPUID2:
 		return keel_x86_set_cpuid2(vcpu, argp);
+	case KEEL_GET_MSRS:
+		return keel_x86_get_msrs(vcpu, argp);
+	case KEEL_SET_MSRS:
+		return keel_x86_set_msrs(vcpu, argp);
 	case KEEL_GET_CPUID2:
 		return keel_x86_get_cpuid2(vcpu, argp);
 	case KEEL_GET_REGS: {

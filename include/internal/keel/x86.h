@@ -81,6 +81,7 @@ struct keel_arch_vcpu {
 	u32 cpuid_nent;
 	u64 cr4_guest_rsvd;	/* CR4 bits the guest's CPUID does not allow */
 	u64 guest_xcr0;		/* XCR0 bits the guest's CPUID allows */
+	u64 ucode_rev;		/* MSR_IA32_UCODE_REV as the guest reads it */
 	void *backend;		/* the vendor backend's per-vCPU state */
 };
 
@@ -154,6 +155,15 @@ int keel_x86_handle_hlt(struct keel_vcpu *vcpu, u64 next_rip);
 int keel_x86_handle_xsetbv(struct keel_vcpu *vcpu, u64 next_rip);
 u64 keel_x86_valid_efer(void);
 int keel_x86_handle_cr4_write(struct keel_vcpu *vcpu);
+
+/* msr.c, msr_ioctl.c */
+int keel_x86_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *val, bool host);
+int keel_x86_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val, bool host);
+long keel_x86_get_msr_index_list(struct keel_msr_list __user *u);
+long keel_x86_get_msr_feature_index_list(struct keel_msr_list __user *u);
+long keel_x86_get_msrs(struct keel_vcpu *vcpu, struct keel_msrs __user *u);
+long keel_x86_set_msrs(struct keel_vcpu *vcpu, struct keel_msrs __user *u);
+long keel_x86_get_feature_msrs(struct keel_msrs __user *u);
 
 /* cpuid.c */
 int keel_cpuid_init(void);

@@ -35,6 +35,7 @@
 #define KEEL_CAP_MAX_VCPU_ID		128
 #define KEEL_CAP_IMMEDIATE_EXIT		136
 #define KEEL_CAP_X86_DISABLE_EXITS	143
+#define KEEL_CAP_GET_MSR_FEATURES	153
 
 /* keel-only capabilities live far above anything KVM will allocate. */
 #define KEEL_CAP_PRIVATE_BASE		0x4b450000
@@ -215,6 +216,25 @@ struct keel_cpuid2 {
 	struct keel_cpuid_entry2 entries[];
 };
 
+/* KEEL_GET_MSRS, KEEL_SET_MSRS */
+struct keel_msr_entry {
+	__u32 index;
+	__u32 reserved;	/* must be 0 */
+	__u64 data;
+};
+
+struct keel_msrs {
+	__u32 nmsrs;
+	__u32 pad;	/* must be 0 */
+	struct keel_msr_entry entries[];
+};
+
+/* KEEL_GET_MSR_INDEX_LIST, KEEL_GET_MSR_FEATURE_INDEX_LIST */
+struct keel_msr_list {
+	__u32 nmsrs;
+	__u32 indices[];
+};
+
 /* KEEL_ENABLE_CAP */
 struct keel_enable_cap {
 	__u32 cap;
@@ -226,9 +246,12 @@ struct keel_enable_cap {
 /* System fd ioctls */
 #define KEEL_GET_API_VERSION		_IO(KEELIO, 0x00)
 #define KEEL_CREATE_VM			_IO(KEELIO, 0x01)
+#define KEEL_GET_MSR_INDEX_LIST		_IOWR(KEELIO, 0x02, struct keel_msr_list)
 #define KEEL_CHECK_EXTENSION		_IO(KEELIO, 0x03)
 #define KEEL_GET_VCPU_MMAP_SIZE		_IO(KEELIO, 0x04)
 #define KEEL_GET_SUPPORTED_CPUID	_IOWR(KEELIO, 0x05, struct keel_cpuid2)
+#define KEEL_GET_MSR_FEATURE_INDEX_LIST	\
+	_IOWR(KEELIO, 0x0a, struct keel_msr_list)
 
 /* VM fd ioctls */
 #define KEEL_CREATE_VCPU		_IO(KEELIO, 0x41)
@@ -242,6 +265,8 @@ struct keel_enable_cap {
 #define KEEL_SET_REGS			_IOW(KEELIO, 0x82, struct keel_regs)
 #define KEEL_GET_SREGS			_IOR(KEELIO, 0x83, struct keel_sregs)
 #define KEEL_SET_SREGS			_IOW(KEELIO, 0x84, struct keel_sregs)
+#define KEEL_GET_MSRS			_IOWR(KEELIO, 0x88, struct keel_msrs)
+#define KEEL_SET_MSRS			_IOW(KEELIO, 0x89, struct keel_msrs)
 #define KEEL_SET_CPUID2			_IOW(KEELIO, 0x90, struct keel_cpuid2)
 #define KEEL_GET_CPUID2			_IOWR(KEELIO, 0x91, struct keel_cpuid2)
 

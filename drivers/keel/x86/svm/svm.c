@@ -429,38 +429,44 @@ static bool keel_pat_valid(u64 pat)
 	return true;
 }
 
-/* MSRs that live in the VMCB, and whether their values must be canonical. */
+/*
+ * MSRs that live in the VMCB, and how values are checked: canonical
+ * addresses, or (SYSENTER_ESP/EIP) only the low 32 bits kept, because
+ * AMD CPUs implement these MSRs with 32 bits.
+ */
+enum { KEEL_MSR_ANY, KEEL_MSR_CANONICAL, KEEL_MSR_32BIT };
+
 struct keel_svm_msr {
 	u32 index;
-	bool canonical;
+	u8 check;
 	size_t offset;
 };
 
 #define SAVE_FIELD(f)	offsetof(struct vmcb, save.f)
 
 static const struct keel_svm_msr keel_svm_msrs[] = {
-	{ MSR_STAR, false, SAVE_FIELD(star) },
-	{ MSR_LSTAR, true, SAVE_FIELD(lstar) },
-	{ MSR_CSTAR, true, SAVE_FIELD(cstar) },
-	{ MSR_SYSCALL_MASK, false, SAVE_FIELD(sfmask) },
-	{ MSR_KERNEL_GS_BASE, true, SAVE_FIELD(kernel_gs_base) },
-	{ MSR_FS_BASE, true, SAVE_FIELD(fs.base) },
-	{ MSR_GS_BASE, true, SAVE_FIELD(gs.base) },
-	{ MSR_IA32_SYSENTER_CS, false, SAVE_FIELD(sysenter_cs) },
-	{ MSR_IA32_SYSENTER_ESP, true, SAVE_FIELD(sysenter_esp) },
-	{ MSR_IA32_SYSENTER_EIP, true, SAVE_FIELD(sysenter_eip) },
-	{ MSR_IA32_CR_PAT, false, SAVE_FIELD(g_pat) },
-	{ MSR_IA32_TSC, false, offsetof(struct vmcb, control.tsc_offset) },
+	{ MSR_STAR, KEEL_MSR_ANY, SAVE_FIELD(star) },
+	{ MSR_LSTAR, KEEL_MSR_CANONICAL, SAVE_FIELD(lstar) },
+	{ MSR_CSTAR, KEEL_MSR_CANONICAL, SAVE_FIELD(cstar) },
+	{ MSR_SYSCALL_MASK, KEEL_MSR_ANY, SAVE_FIELD(sfmask) },
+	{ MSR_KERNEL_GS_BASE, KEEL_MSR_CANONICAL, SAVE_FIELD(kernel_gs_base) },
+	{ MSR_FS_BASE, KEEL_MSR_CANONICAL, SAVE_FIELD(fs.base) },
+	{ MSR_GS_BASE, KEEL_MSR_CANONICAL, SAVE_FIELD(gs.base) },
+	{ MSR_IA32_SYSENTER_CS, KEEL_MSR_ANY, SAVE_FIELD(sysenter_cs) },
+	{ MSR_IA32_SYSENTER_ESP, KEEL_MSR_32BIT, SAVE_FIELD(sysenter_esp) },
+	{ MSR_IA32_SYSENTER_EIP, KEEL_MSR_32BIT, SAVE_FIELD(sysenter_eip) },
+	{ MSR_IA32_CR_PAT, KEEL_MSR_ANY, SAVE_FIELD(g_pat) },
+	{ MSR_IA32_TSC, KEEL_MSR_ANY, offsetof(struct vmcb, control.tsc_offset) },
 };
 
-static u64 *keel_svm_msr_field(struct keel_vcpu *vcpu, u32 msr, bool *canon)
+static u64 *keel_svm_msr_field(struct keel_vcpu *vcpu, u32 msr, u8 *check)
 {
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(keel_svm_msrs); i++) {
 		if (keel_svm_msrs[i].index != msr)
 			continue;
-		*canon = keel_svm_msrs[i].canonical;
+		*check = keel_svm_msrs[i].check;
 		return (void *)to_svm(vcpu)->vmcb + keel_svm_msrs[i].offset;
 	}
 	return NULL;
@@ -468,8 +474,8 @@ static u64 *keel_svm_msr_field(struct keel_vcpu *vcpu, u32 msr, bool *canon)
 
 static u64 keel_svm_get_msr_field(struct keel_vcpu *vcpu, u32 msr, bool *found)
 {
-	bool canon;
-	u64 *f = keel_svm_msr_field(vcpu, msr, &canon);
+	u8 check;
+	u64 *f = keel_svm_msr_field(vcpu, msr, &check);
 
 	*found = f;
 	return f ? *f : 0;
@@ -477,11 +483,13 @@ static u64 keel_svm_get_msr_field(struct keel_vcpu *vcpu, u32 msr, bool *found)
 
 static bool keel_svm_set_msr_field(struct keel_vcpu *vcpu, u32 msr, u64 val)
 {
-	bool canon;
-	u64 *f = keel_svm_msr_field(vcpu, msr, &canon);
+	u8 check;
+	u64 *f = keel_svm_msr_field(vcpu, msr, &check);
 
-	if (!f || (canon && !keel_is_canonical(val)))
+	if (!f || (check == KEEL_MSR_CANONICAL && !keel_is_canonical(val)))
 		return false;
+	if (check == KEEL_MSR_32BIT)
+		val = (u32)val;
 	if (msr == MSR_IA32_CR_PAT && !keel_pat_valid(val))
 		return false;
 	*f = val;

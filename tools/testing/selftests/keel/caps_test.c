@@ -154,6 +154,28 @@ static bool use_ext_cpuid(long v)
 	return v == 1 && !r && t.h.nent && t.e[0].function == 0;
 }
 
+/* The first feature MSR reads on the system fd (msr_test covers more). */
+static bool use_msr_features(long v)
+{
+	struct {
+		struct keel_msr_list h;
+		u32 idx[64];
+	} l = { .h.nmsrs = 64 };
+	struct {
+		struct keel_msrs h;
+		struct keel_msr_entry e[1];
+	} m = { .h.nmsrs = 1 };
+	int sys = kl_open_dev(), r;
+
+	r = kl_ioctl(sys, KEEL_GET_MSR_FEATURE_INDEX_LIST, (unsigned long)&l);
+	if (!r && l.h.nmsrs) {
+		m.e[0].index = l.idx[0];
+		r = kl_ioctl(sys, KEEL_GET_MSRS, (unsigned long)&m) == 1 ? 0 : -1;
+	}
+	close(sys);
+	return v == 1 && !r && l.h.nmsrs;
+}
+
 /* v vCPUs fit in one VM (their fds closed at once; the vCPUs stay). */
 static bool use_max_vcpus(long v)
 {
@@ -302,6 +324,7 @@ static const struct {
 	{ KEEL_CAP_MAX_VCPU_ID, "MAX_VCPU_ID", use_max_vcpu_id },
 	{ KEEL_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT", use_immediate_exit },
 	{ KEEL_CAP_X86_DISABLE_EXITS, "X86_DISABLE_EXITS", use_disable_exits },
+	{ KEEL_CAP_GET_MSR_FEATURES, "GET_MSR_FEATURES", use_msr_features },
 };
 
 static int find_check(u32 nr)

@@ -33,11 +33,14 @@ fi
 
 cd "$TOP"
 out=$SCRATCH/findings
+# Tracked files and new ones not yet added (but not ignored ones).
+files() { git ls-files --cached --others --exclude-standard "$@"; }
+
 checkpatch=("$TOOLS/checkpatch.pl" --strict --no-tree --terse --show-types
 	    --no-summary -f)
 
 # Kernel code: no exceptions.
-git ls-files 'drivers/*.[chS]' 'include/*.h' | xargs "${checkpatch[@]}" > "$out" 2>&1
+files 'drivers/*.[chS]' 'include/*.h' | xargs "${checkpatch[@]}" > "$out" 2>&1
 [ -s "$out" ] && r=FAIL || r=OK
 result $r "checkpatch --strict: kernel code" "$out"
 
@@ -45,7 +48,7 @@ result $r "checkpatch --strict: kernel code" "$out"
 # guest code shares memory with the host through volatile accesses, the
 # attribute macros do not exist in userspace (test_util.h defines them),
 # C11 and ELF names are not ours to rename, and linker symbols are externs.
-git ls-files 'tools/*.[chS]' | xargs "${checkpatch[@]}" \
+files 'tools/*.[chS]' | xargs "${checkpatch[@]}" \
 	--ignore VOLATILE,PREFER_DEFINED_ATTRIBUTE_MACRO,CAMELCASE,AVOID_EXTERNS \
 	> "$out" 2>&1
 [ -s "$out" ] && r=FAIL || r=OK
@@ -59,14 +62,13 @@ grep -E 'warning:|error:' "$out" > "$out.w"
 [ $st = 0 ] && [ ! -s "$out.w" ] && r=OK || r=FAIL
 result $r "W=1 build without warnings" "$out.w"
 
-make -s -C "$TOP" KVER="$KVER" C=2 modules \
-	> "$out" 2>&1
+make -s -C "$TOP" KVER="$KVER" C=2 modules > "$out" 2>&1
 st=$?
 grep -E 'warning:|error:' "$out" > "$out.w"
 [ $st = 0 ] && [ ! -s "$out.w" ] && r=OK || r=FAIL
 result $r "sparse (C=2) without warnings" "$out.w"
 
-git ls-files 'include/internal/*.h' | xargs perl "$TOOLS/kernel-doc" -none > "$out" 2>&1
+files 'include/internal/*.h' | xargs perl "$TOOLS/kernel-doc" -none > "$out" 2>&1
 st=$?
 [ $st = 0 ] && [ ! -s "$out" ] && r=OK || r=FAIL
 result $r "kernel-doc on the internal headers" "$out"

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * keel x86: MSRs from userspace. KEEL_GET_MSR_INDEX_LIST says which MSRs
+ * a VMM saves and restores, KEEL_GET_MSRS/KEEL_SET_MSRS move them (KVM's
+ * semantics: entries are processed in order and the call returns how many
+ * succeeded), and the feature MSRs describe the host on the system fd.
+ */
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/msr.h>
+#include <asm/msr-index.h>
+
+#include <keel/core.h>
+
+/* As KVM: more entries than this is -E2BIG, before anything is copied. */
+#define KEEL_MAX_IO_MSRS	256
+
+/* Every MSR GET/SET_MSRS accept on a vCPU, in save/restore order. */
+static const u32 keel_msrs_to_save[] = {
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+	MSR_STAR, MSR_CSTAR, MSR_KERNEL_GS_BASE, MSR_SYSCALL_MASK, MSR_LSTAR,
+	MSR_IA32_CR_PAT, MSR_EFER, MSR_FS_BASE, MSR_GS_BASE,
+	MSR_IA32_APICBASE, MSR_IA32_MISC_ENABLE, MSR_IA32_UCODE_REV,
+	MSR_IA32_TSC,
+};
+
+/* MSRs that describe what the host offers (system fd GET_MSRS). */
+static const u32 keel_feature_msrs[] = {
+	MSR_IA32_UCODE_REV,
+};
+
+static long keel_msr_list_out(struct keel_msr_list __user *u,
+			      const u32 *list, u32 n)
+{
+	struct keel_msr_list hdr;
+
+	if (copy_from_user(&hdr, u, sizeof(hdr)))
+		return -EFAULT;
+	/* As KVM: the count is written back, also when it does not fit. */
+	if (put_user(n, &u->nmsrs))
+		return -EFAULT;
+	if (hdr.nmsrs < n)
+		return -E2BIG;
+	if (copy_to_user(u->indices, list, n * sizeof(*list)))
+		return -EFAULT;
+	return 0;
+}
+
+long keel_x86_get_msr_index_list(struct keel_msr_list __user *u)
+{
+	return keel_msr_list_out(u, keel_msrs_to_save,
+				 ARRAY_SIZE(keel_msrs_to_save));
+}
+
+long keel_x86_get_msr_feature_index_list(struct keel_msr_list __user *u)
+{
+	return keel_msr_list_out(u, keel_feature_msrs,
+				 ARRAY_SIZE(keel_feature_msrs));
+}
+
+static int keel_get_feature_msr(struct keel_vcpu *unused, u32 index, u64 *val)
+{
+	switch (index) {
+	case MSR_IA32_UCODE_REV:
+		return rdmsrl_safe(index, val) ? -EINVAL : 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * Read the header and entries, validate what keel checks up front (pad
+ * and reserved fields), then run @fn on each entry in order until one
+ * fails. Returns the number of entries processed.
+ */
+static long keel_msrs_do(struct keel_vcpu *vcpu, struct keel_msrs __user *u,
+			 int (*fn)(struct keel_vcpu *, u32, u64 *), bool write)
+{
+	struct keel_msr_entry *e;
+	struct keel_msrs hdr;
+	long r;
+	u32 i;
+
+	if (copy_from_user(&hdr, u, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.pad)
+		return -EINVAL;
+	if (hdr.nmsrs >= KEEL_MAX_IO_MSRS)
+		return -E2BIG;
+	if (!hdr.nmsrs)
+		return 0;
+	e = memdup_user(u->entries, hdr.nmsrs * sizeof(*e));
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	for (i = 0; i < hdr.nmsrs; i++) {
+		if (e[i].reserved) {
+			kfree(e);
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < hdr.nmsrs; i++)
+		if (fn(vcpu, e[i].index, &e[i].data))
+			break;
+	r = i;
+	if (!write && copy_to_user(u->entries, e, i * sizeof(*e)))
+		r = -EFAULT;
+	kfree(e);
+	return r;
+}
+
+static int keel_get_msr_one(struct keel_vcpu *vcpu, u32 index, u64 *val)
+{
+	return keel_x86_get_msr(vcpu, index, val, true);
+}
+
+static int keel_set_msr_one(struct keel_vcpu *vcpu, u32 index, u64 *val)
+{
+	return keel_x86_set_msr(vcpu, index, *val, true);
+}
+
+long keel_x86_get_msrs(struct keel_vcpu *vcpu, struct keel_msrs __user *u)
+{
+	return keel_msrs_do(vcpu, u, keel_get_msr_one, false);
+}
+
+long keel_x86_set_msrs(struct keel_vcpu *vcpu, struct keel_msrs __user *u)
+{
+	return keel_msrs_do(vcpu, u, keel_set_msr_one, true);
+}
+
+long keel_x86_get_feature_msrs(struct keel_msrs __user *u)
+{
+	return keel_msrs_do(NULL, u, keel_get_feature_msr, false);
+}
