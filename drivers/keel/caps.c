@@ -57,6 +57,12 @@ static long keel_cap_nr_memslots(struct keel_vm *vm)
 	return KEEL_USER_MEM_SLOTS;
 }
 
+/* The KEEL_GET_XSAVE2 buffer size: the 4096-byte struct keel_xsave. */
+static long keel_cap_xsave2(struct keel_vm *vm)
+{
+	return sizeof(struct keel_xsave);
+}
+
 static long keel_cap_max_vcpu_id(struct keel_vm *vm)
 {
 	return vm ? keel_vm_max_vcpu_ids(vm) : KEEL_MAX_VCPU_IDS;
@@ -102,6 +108,9 @@ static const struct keel_cap keel_caps[] = {
 	  keel_enable_max_vcpu_id, 1 },
 	{ KEEL_CAP_IMMEDIATE_EXIT, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_GET_MSR_FEATURES, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_XSAVE, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_XCRS, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_XSAVE2, KEEL_SCOPE_SYSTEM, false, keel_cap_xsave2 },
 	/* Experimental until the in-kernel LAPIC decides how a guest halted
 	 * in guest mode is woken (issue 5).
 	 */

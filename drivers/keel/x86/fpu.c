@@ -29,6 +29,7 @@
 static u64 keel_host_xcr0;
 static u64 keel_guest_xcr0_mask;
 static unsigned int keel_xsave_alloc;
+static u32 keel_mxcsr_mask;
 
 static inline u64 keel_xgetbv(u32 index)
 {
@@ -47,6 +48,33 @@ static inline void keel_xsetbv(u32 index, u64 val)
 u64 keel_fpu_guest_supported_xcr0(void)
 {
 	return keel_guest_xcr0_mask;
+}
+
+/* Bytes of a vCPU's XSAVE area (zero beyond what the image uses). */
+u32 keel_fpu_area_size(void)
+{
+	return keel_xsave_alloc;
+}
+
+/* The MXCSR bits this CPU implements; others make FXRSTOR/XRSTOR fault. */
+u32 keel_fpu_mxcsr_mask(void)
+{
+	return keel_mxcsr_mask;
+}
+
+static void keel_fpu_probe_mxcsr_mask(void)
+{
+	u8 *buf = kzalloc(FXSAVE_SIZE, GFP_KERNEL);
+
+	keel_mxcsr_mask = 0xffbf;	/* what a zero MXCSR_MASK means */
+	if (!buf)
+		return;
+	kernel_fpu_begin();
+	asm volatile("fxsave64 (%0)" :: "r"(buf) : "memory");
+	kernel_fpu_end();
+	if (*(u32 *)(buf + FXSAVE_MXCSR + 4))
+		keel_mxcsr_mask = *(u32 *)(buf + FXSAVE_MXCSR + 4);
+	kfree(buf);
 }
 
 int keel_fpu_setup(void)
@@ -72,6 +100,7 @@ int keel_fpu_setup(void)
 	}
 	/* A power of two keeps kmalloc's natural (>= 64 byte) alignment. */
 	keel_xsave_alloc = roundup_pow_of_two(size);
+	keel_fpu_probe_mxcsr_mask();
 	return 0;
 }
 

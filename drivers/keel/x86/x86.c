@@ -206,11 +206,8 @@ int keel_x86_handle_xsetbv(struct keel_vcpu *vcpu, u64 next_rip)
 	u32 index = vcpu->arch.regs[KEEL_REG_RCX];
 	u64 val = (u32)vcpu->arch.regs[KEEL_REG_RAX] |
 		  ((u64)(u32)vcpu->arch.regs[KEEL_REG_RDX] << 32);
-	u64 ok = vcpu->arch.guest_xcr0;
-
 	/* x87 must stay on; AVX needs SSE; nothing the guest cannot have. */
-	if (index != 0 || (val & ~ok) || !(val & XFEATURE_MASK_FP) ||
-	    ((val & XFEATURE_MASK_YMM) && !(val & XFEATURE_MASK_SSE)) ||
+	if (index != 0 || !keel_x86_xcr0_valid(vcpu, val) ||
 	    !(keel_x86->get_cr(vcpu, 4) & X86_CR4_OSXSAVE)) {
 		keel_x86->inject_exception(vcpu, KEEL_EXC_GP, true, 0);
 		return 1;
@@ -539,6 +536,19 @@ long keel_arch_vcpu_ioctl(struct keel_vcpu *vcpu, unsigned int cmd,
 		return keel_x86_set_cpuid2(vcpu, argp);
 	case KEEL_GET_MSRS:
 		return keel_x86_get_msrs(vcpu, argp);
+	case KEEL_GET_FPU:
+		return keel_x86_get_fpu(vcpu, argp);
+	case KEEL_SET_FPU:
+		return keel_x86_set_fpu(vcpu, argp);
+	case KEEL_GET_XSAVE:
+	case KEEL_GET_XSAVE2:
+		return keel_x86_get_xsave(vcpu, argp);
+	case KEEL_SET_XSAVE:
+		return keel_x86_set_xsave(vcpu, argp);
+	case KEEL_GET_XCRS:
+		return keel_x86_get_xcrs(vcpu, argp);
+	case KEEL_SET_XCRS:
+		return keel_x86_set_xcrs(vcpu, argp);
 	case KEEL_SET_MSRS:
 		return keel_x86_set_msrs(vcpu, argp);
 	case KEEL_GET_CPUID2:

@@ -156,6 +156,15 @@ int keel_x86_handle_xsetbv(struct keel_vcpu *vcpu, u64 next_rip);
 u64 keel_x86_valid_efer(void);
 int keel_x86_handle_cr4_write(struct keel_vcpu *vcpu);
 
+/* fpu_state.c */
+long keel_x86_get_fpu(struct keel_vcpu *vcpu, struct keel_fpu __user *u);
+long keel_x86_set_fpu(struct keel_vcpu *vcpu, const struct keel_fpu __user *u);
+long keel_x86_get_xsave(struct keel_vcpu *vcpu, void __user *u);
+long keel_x86_set_xsave(struct keel_vcpu *vcpu, const void __user *u);
+long keel_x86_get_xcrs(struct keel_vcpu *vcpu, struct keel_xcrs __user *u);
+long keel_x86_set_xcrs(struct keel_vcpu *vcpu, const struct keel_xcrs __user *u);
+bool keel_x86_xcr0_valid(struct keel_vcpu *vcpu, u64 val);
+
 /* msr.c, msr_ioctl.c */
 int keel_x86_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *val, bool host);
 int keel_x86_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val, bool host);
@@ -217,5 +226,7 @@ void keel_fpu_put_guest(struct keel_vcpu *vcpu);
 void keel_fpu_switch_xcr0_guest(struct keel_vcpu *vcpu);
 void keel_fpu_switch_xcr0_host(struct keel_vcpu *vcpu);
 u64 keel_fpu_guest_supported_xcr0(void);
+u32 keel_fpu_area_size(void);
+u32 keel_fpu_mxcsr_mask(void);
 
 #endif /* _KEEL_X86_H */

@@ -26,6 +26,8 @@
 #define KEEL_CAP_EXT_CPUID		7
 #define KEEL_CAP_NR_VCPUS		9
 #define KEEL_CAP_NR_MEMSLOTS		10
+#define KEEL_CAP_XSAVE			55
+#define KEEL_CAP_XCRS			56
 #define KEEL_CAP_SYNC_MMU		16
 #define KEEL_CAP_JOIN_MEMORY_REGIONS_WORKS 30
 #define KEEL_CAP_MAX_VCPUS		66
@@ -36,6 +38,7 @@
 #define KEEL_CAP_IMMEDIATE_EXIT		136
 #define KEEL_CAP_X86_DISABLE_EXITS	143
 #define KEEL_CAP_GET_MSR_FEATURES	153
+#define KEEL_CAP_XSAVE2			208
 
 /* keel-only capabilities live far above anything KVM will allocate. */
 #define KEEL_CAP_PRIVATE_BASE		0x4b450000
@@ -235,6 +238,47 @@ struct keel_msr_list {
 	__u32 indices[];
 };
 
+/* KEEL_GET_FPU, KEEL_SET_FPU: the FXSAVE image, unpacked */
+struct keel_fpu {
+	__u8  fpr[8][16];	/* ST0-ST7 / MM0-MM7, 10 bytes used of each */
+	__u16 fcw;
+	__u16 fsw;
+	__u8  ftwx;		/* abridged tag word, as FXSAVE stores it */
+	__u8  pad1;		/* must be 0 */
+	__u16 last_opcode;
+	__u64 last_ip;
+	__u64 last_dp;
+	__u8  xmm[16][16];
+	__u32 mxcsr;
+	__u32 pad2;		/* must be 0 */
+};
+
+/*
+ * KEEL_GET_XSAVE, KEEL_SET_XSAVE, KEEL_GET_XSAVE2: the standard-format
+ * XSAVE image (legacy area, header, components at the host's CPUID 0xd
+ * offsets). KEEL_CAP_XSAVE2 on a VM fd gives the size; at least 4096.
+ */
+struct keel_xsave {
+	__u32 region[1024];
+	__u32 extra[];
+};
+
+#define KEEL_MAX_XCRS	16
+
+/* KEEL_GET_XCRS, KEEL_SET_XCRS */
+struct keel_xcr {
+	__u32 xcr;
+	__u32 reserved;	/* must be 0 */
+	__u64 value;
+};
+
+struct keel_xcrs {
+	__u32 nr_xcrs;
+	__u32 flags;	/* must be 0 */
+	struct keel_xcr xcrs[KEEL_MAX_XCRS];
+	__u64 padding[16];	/* must be 0 */
+};
+
 /* KEEL_ENABLE_CAP */
 struct keel_enable_cap {
 	__u32 cap;
@@ -267,6 +311,13 @@ struct keel_enable_cap {
 #define KEEL_SET_SREGS			_IOW(KEELIO, 0x84, struct keel_sregs)
 #define KEEL_GET_MSRS			_IOWR(KEELIO, 0x88, struct keel_msrs)
 #define KEEL_SET_MSRS			_IOW(KEELIO, 0x89, struct keel_msrs)
+#define KEEL_GET_FPU			_IOR(KEELIO, 0x8c, struct keel_fpu)
+#define KEEL_SET_FPU			_IOW(KEELIO, 0x8d, struct keel_fpu)
+#define KEEL_GET_XSAVE			_IOR(KEELIO, 0xa4, struct keel_xsave)
+#define KEEL_SET_XSAVE			_IOW(KEELIO, 0xa5, struct keel_xsave)
+#define KEEL_GET_XCRS			_IOR(KEELIO, 0xa6, struct keel_xcrs)
+#define KEEL_SET_XCRS			_IOW(KEELIO, 0xa7, struct keel_xcrs)
+#define KEEL_GET_XSAVE2			_IOR(KEELIO, 0xcf, struct keel_xsave)
 #define KEEL_SET_CPUID2			_IOW(KEELIO, 0x90, struct keel_cpuid2)
 #define KEEL_GET_CPUID2			_IOWR(KEELIO, 0x91, struct keel_cpuid2)
 

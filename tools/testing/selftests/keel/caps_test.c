@@ -8,6 +8,7 @@
  * changing the VM.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -176,6 +177,41 @@ static bool use_msr_features(long v)
 	return v == 1 && !r && l.h.nmsrs;
 }
 
+/* A vCPU's state through @get then @set of the same bytes (size @len). */
+static bool get_set(unsigned long get, unsigned long set, size_t len)
+{
+	int vm = create_vm(), fd = kl_ioctl(vm, KEEL_CREATE_VCPU, 0), r = -1;
+	void *buf = calloc(1, len);
+
+	if (fd >= 0 && buf) {
+		r = kl_ioctl(fd, get, (unsigned long)buf);
+		if (!r && set)
+			r = kl_ioctl(fd, set, (unsigned long)buf);
+		close(fd);
+	}
+	free(buf);
+	close(vm);
+	return !r;
+}
+
+static bool use_xsave(long v)
+{
+	return v == 1 && get_set(KEEL_GET_XSAVE, KEEL_SET_XSAVE,
+				 sizeof(struct keel_xsave));
+}
+
+static bool use_xcrs(long v)
+{
+	return v == 1 && get_set(KEEL_GET_XCRS, KEEL_SET_XCRS,
+				 sizeof(struct keel_xcrs));
+}
+
+static bool use_xsave2(long v)
+{
+	return v >= (long)sizeof(struct keel_xsave) &&
+	       get_set(KEEL_GET_XSAVE2, 0, v);
+}
+
 /* v vCPUs fit in one VM (their fds closed at once; the vCPUs stay). */
 static bool use_max_vcpus(long v)
 {
@@ -325,6 +361,9 @@ static const struct {
 	{ KEEL_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT", use_immediate_exit },
 	{ KEEL_CAP_X86_DISABLE_EXITS, "X86_DISABLE_EXITS", use_disable_exits },
 	{ KEEL_CAP_GET_MSR_FEATURES, "GET_MSR_FEATURES", use_msr_features },
+	{ KEEL_CAP_XSAVE, "XSAVE", use_xsave },
+	{ KEEL_CAP_XCRS, "XCRS", use_xcrs },
+	{ KEEL_CAP_XSAVE2, "XSAVE2", use_xsave2 },
 };
 
 static int find_check(u32 nr)
