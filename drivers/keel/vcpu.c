@@ -59,13 +59,10 @@ static bool keel_run_input_valid(const struct keel_run *run)
 	       !READ_ONCE(run->kvm_dirty_regs);
 }
 
-static int keel_vcpu_run(struct keel_vcpu *vcpu)
+static int __keel_vcpu_run(struct keel_vcpu *vcpu)
 {
 	struct keel_run *run = vcpu->run;
 	int r;
-
-	if (!keel_run_input_valid(run))
-		return -EINVAL;
 
 	r = keel_arch_complete_userspace_exit(vcpu);
 	if (r <= 0)
@@ -86,6 +83,20 @@ static int keel_vcpu_run(struct keel_vcpu *vcpu)
 		if (r <= 0)
 			return r;
 	}
+}
+
+static int keel_vcpu_run(struct keel_vcpu *vcpu)
+{
+	int r;
+
+	if (!keel_run_input_valid(vcpu->run))
+		return -EINVAL;
+	r = keel_arch_run_input(vcpu);
+	if (r)
+		return r;
+	r = __keel_vcpu_run(vcpu);
+	keel_arch_run_output(vcpu);
+	return r;
 }
 
 static long keel_vcpu_ioctl(struct file *filp, unsigned int cmd,

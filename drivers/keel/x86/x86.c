@@ -150,6 +150,7 @@ void keel_x86_vcpu_reset(struct keel_vcpu *vcpu)
 	vcpu->arch.pending = KEEL_PENDING_NONE;
 	vcpu->arch.fpu.xcr0 = XFEATURE_MASK_FP;
 	vcpu->arch.ucode_rev = KEEL_DEFAULT_UCODE_REV;
+	vcpu->arch.user_irq = -1;
 	keel_x86->vcpu_reset(vcpu);
 }
 
@@ -236,14 +237,78 @@ int keel_arch_complete_userspace_exit(struct keel_vcpu *vcpu)
 }
 
 /*
+ * Userspace's interrupt (KEEL_INTERRUPT) is queued as the guest's next
+ * event once nothing else is; the interrupt window exit is armed while
+ * userspace asks for it.
+ */
+static void keel_x86_prepare_events(struct keel_vcpu *vcpu)
+{
+	const struct keel_x86_ops *ops = keel_x86;
+
+	if (vcpu->arch.user_irq >= 0 && !ops->event_pending(vcpu)) {
+		ops->inject_irq(vcpu, vcpu->arch.user_irq);
+		vcpu->arch.user_irq = -1;
+	}
+	ops->set_irq_window(vcpu, READ_ONCE(vcpu->run->request_interrupt_window));
+}
+
+/* Could userspace inject an interrupt that the guest takes at once? */
+static bool keel_x86_ready_for_interrupt(struct keel_vcpu *vcpu)
+{
+	return vcpu->arch.user_irq < 0 && !keel_x86->event_pending(vcpu) &&
+	       keel_x86->interrupt_allowed(vcpu);
+}
+
+/* RUN's x86 input: CR8 (the TPR) when there is no in-kernel APIC. */
+int keel_arch_run_input(struct keel_vcpu *vcpu)
+{
+	u64 cr8 = READ_ONCE(vcpu->run->cr8);
+
+	if (cr8 > 15)
+		return -EINVAL;
+	keel_x86->set_tpr(vcpu, cr8);
+	return 0;
+}
+
+/* What every return from RUN reports, as KVM does. */
+void keel_arch_run_output(struct keel_vcpu *vcpu)
+{
+	struct keel_run *run = vcpu->run;
+
+	run->if_flag = !!(vcpu->arch.rflags & X86_EFLAGS_IF);
+	run->ready_for_interrupt_injection = keel_x86_ready_for_interrupt(vcpu);
+	run->cr8 = keel_x86->get_tpr(vcpu);
+	run->apic_base = vcpu->arch.apic_base;
+	run->flags = 0;
+}
+
+static long keel_x86_interrupt(struct keel_vcpu *vcpu,
+			       const struct keel_interrupt __user *u)
+{
+	struct keel_interrupt irq;
+	u8 pending;
+
+	if (copy_from_user(&irq, u, sizeof(irq)))
+		return -EFAULT;
+	if (irq.irq >= KEEL_NR_INTERRUPTS)
+		return -EINVAL;
+	/* One interrupt at a time, as with KVM's userspace irqchip. */
+	if (vcpu->arch.user_irq >= 0 || keel_x86->irq_pending(vcpu, &pending))
+		return -EEXIST;
+	vcpu->arch.user_irq = irq.irq;
+	return 0;
+}
+
+/*
  * Enter the guest once. IRQs are disabled from the last check of pending
  * work to the entry, so a kick (IPI), a signal or a reschedule request
  * that arrives later makes the hardware leave the guest at once.
  */
 int keel_arch_vcpu_run_once(struct keel_vcpu *vcpu)
 {
-	int cpu;
+	int cpu, r;
 
+	keel_x86_prepare_events(vcpu);
 	keel_fpu_load_guest(vcpu);
 	local_irq_disable();
 
@@ -282,7 +347,13 @@ int keel_arch_vcpu_run_once(struct keel_vcpu *vcpu)
 	local_irq_enable();
 	keel_fpu_put_guest(vcpu);
 
-	return keel_x86->handle_exit(vcpu);
+	r = keel_x86->handle_exit(vcpu);
+	if (r > 0 && READ_ONCE(vcpu->run->request_interrupt_window) &&
+	    keel_x86_ready_for_interrupt(vcpu)) {
+		vcpu->run->exit_reason = KEEL_EXIT_IRQ_WINDOW_OPEN;
+		r = 0;
+	}
+	return r;
 }
 
 /* Register state ioctls */
@@ -360,8 +431,11 @@ static void keel_get_sregs(struct keel_vcpu *vcpu, struct keel_sregs *s)
 	s->cr8 = ops->get_tpr(vcpu);
 	s->efer = ops->get_efer(vcpu);
 	s->apic_base = vcpu->arch.apic_base;
-	if (ops->irq_pending(vcpu, &vector))
-		s->interrupt_bitmap[vector / 64] |= 1ULL << (vector % 64);
+	if (vcpu->arch.user_irq >= 0)
+		vector = vcpu->arch.user_irq;
+	else if (!ops->irq_pending(vcpu, &vector))
+		return;
+	s->interrupt_bitmap[vector / 64] |= 1ULL << (vector % 64);
 }
 
 static u64 keel_valid_cr4(struct keel_vcpu *vcpu);
@@ -520,7 +594,7 @@ static int keel_set_sregs(struct keel_vcpu *vcpu, const struct keel_sregs *s)
 	ops->set_efer(vcpu, s->efer);
 	vcpu->arch.apic_base = s->apic_base;
 	if (irq >= 0)
-		ops->inject_irq(vcpu, irq);
+		vcpu->arch.user_irq = irq;
 	/* New paging state: drop the guest's cached translations. */
 	ops->flush_guest_tlb(vcpu);
 	return 0;
@@ -536,6 +610,8 @@ long keel_arch_vcpu_ioctl(struct keel_vcpu *vcpu, unsigned int cmd,
 		return keel_x86_set_cpuid2(vcpu, argp);
 	case KEEL_GET_MSRS:
 		return keel_x86_get_msrs(vcpu, argp);
+	case KEEL_INTERRUPT:
+		return keel_x86_interrupt(vcpu, argp);
 	case KEEL_GET_FPU:
 		return keel_x86_get_fpu(vcpu, argp);
 	case KEEL_SET_FPU:

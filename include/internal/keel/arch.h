@@ -39,6 +39,10 @@ int keel_arch_vcpu_create(struct keel_vcpu *vcpu);
 void keel_arch_vcpu_free(struct keel_vcpu *vcpu);
 long keel_arch_vcpu_ioctl(struct keel_vcpu *vcpu, unsigned int cmd,
 			  unsigned long arg);
+/* Check and apply the arch's inputs in the run structure, before RUN. */
+int keel_arch_run_input(struct keel_vcpu *vcpu);
+/* Fill the arch's outputs in the run structure, after RUN. */
+void keel_arch_run_output(struct keel_vcpu *vcpu);
 /* Finish an exit userspace has handled; <= 0 stops RUN with that value. */
 int keel_arch_complete_userspace_exit(struct keel_vcpu *vcpu);
 /* Enter the guest once and handle the exit: > 0 re-enter, else return. */

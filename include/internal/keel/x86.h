@@ -82,6 +82,8 @@ struct keel_arch_vcpu {
 	u64 cr4_guest_rsvd;	/* CR4 bits the guest's CPUID does not allow */
 	u64 guest_xcr0;		/* XCR0 bits the guest's CPUID allows */
 	u64 ucode_rev;		/* MSR_IA32_UCODE_REV as the guest reads it */
+	/* KEEL_INTERRUPT (or SET_SREGS) vector waiting for entry, or -1. */
+	int user_irq;
 	void *backend;		/* the vendor backend's per-vCPU state */
 };
 
@@ -133,6 +135,12 @@ struct keel_x86_ops {
 				 bool has_error, u32 error);
 	void (*inject_irq)(struct keel_vcpu *vcpu, u8 vector);
 	bool (*irq_pending)(struct keel_vcpu *vcpu, u8 *vector);
+	/* An event (interrupt or exception) is queued for the next entry. */
+	bool (*event_pending)(struct keel_vcpu *vcpu);
+	/* IF set and no interrupt shadow: an interrupt would be taken now. */
+	bool (*interrupt_allowed)(struct keel_vcpu *vcpu);
+	/* Exit (VINTR) as soon as the guest can take an interrupt. */
+	void (*set_irq_window)(struct keel_vcpu *vcpu, bool on);
 	/* Make the next entry use fresh guest TLB entries. */
 	void (*flush_guest_tlb)(struct keel_vcpu *vcpu);
 };

@@ -279,6 +279,11 @@ struct keel_xcrs {
 	__u64 padding[16];	/* must be 0 */
 };
 
+/* KEEL_INTERRUPT */
+struct keel_interrupt {
+	__u32 irq;	/* vector, 0-255 */
+};
+
 /* KEEL_ENABLE_CAP */
 struct keel_enable_cap {
 	__u32 cap;
@@ -311,6 +316,7 @@ struct keel_enable_cap {
 #define KEEL_SET_SREGS			_IOW(KEELIO, 0x84, struct keel_sregs)
 #define KEEL_GET_MSRS			_IOWR(KEELIO, 0x88, struct keel_msrs)
 #define KEEL_SET_MSRS			_IOW(KEELIO, 0x89, struct keel_msrs)
+#define KEEL_INTERRUPT			_IOW(KEELIO, 0x86, struct keel_interrupt)
 #define KEEL_GET_FPU			_IOR(KEELIO, 0x8c, struct keel_fpu)
 #define KEEL_SET_FPU			_IOW(KEELIO, 0x8d, struct keel_fpu)
 #define KEEL_GET_XSAVE			_IOR(KEELIO, 0xa4, struct keel_xsave)

@@ -521,6 +521,37 @@ static bool keel_svm_irq_pending(struct keel_vcpu *vcpu, u8 *vector)
 	return true;
 }
 
+static bool keel_svm_event_pending(struct keel_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->control.event_inj & EVTINJ_VALID;
+}
+
+/* With V_INTR_MASKING the guest's own RFLAGS.IF gates its interrupts. */
+static bool keel_svm_interrupt_allowed(struct keel_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	return (vcpu->arch.rflags & X86_EFLAGS_IF) &&
+	       !(vmcb->control.int_state & SVM_INTERRUPT_SHADOW);
+}
+
+/*
+ * A virtual interrupt the guest takes as soon as it can, intercepted
+ * before delivery: the VINTR exit marks the open window. Priority 15
+ * passes any TPR.
+ */
+static void keel_svm_set_irq_window(struct keel_vcpu *vcpu, bool on)
+{
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+
+	c->int_ctl &= ~(V_IRQ | V_INTR_PRIO_MASK);
+	c->intercepts[INTERCEPT_WORD3] &= ~INTERCEPT_VINTR;
+	if (!on)
+		return;
+	c->int_ctl |= V_IRQ | (0xfULL << V_INTR_PRIO_SHIFT);
+	c->intercepts[INTERCEPT_WORD3] |= INTERCEPT_VINTR;
+}
+
 static void keel_svm_flush_guest_tlb(struct keel_vcpu *vcpu)
 {
 	to_svm(vcpu)->force_new_asid = true;
@@ -604,5 +635,8 @@ const struct keel_x86_ops keel_svm_ops = {
 	.inject_exception	= keel_svm_inject_exception,
 	.inject_irq		= keel_svm_inject_irq,
 	.irq_pending		= keel_svm_irq_pending,
+	.event_pending		= keel_svm_event_pending,
+	.interrupt_allowed	= keel_svm_interrupt_allowed,
+	.set_irq_window		= keel_svm_set_irq_window,
 	.flush_guest_tlb	= keel_svm_flush_guest_tlb,
 };

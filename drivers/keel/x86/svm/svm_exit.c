@@ -93,6 +93,10 @@ int keel_svm_handle_exit(struct keel_vcpu *vcpu)
 	case SVM_EXIT_NMI:
 	case SVM_EXIT_SMI:
 		return 1;
+	case SVM_EXIT_VINTR:
+		/* The window is open; the x86 core tells userspace. */
+		keel_x86->set_irq_window(vcpu, false);
+		return 1;
 	case SVM_EXIT_CR4_WRITE:
 		return keel_x86_handle_cr4_write(vcpu);
 	case SVM_EXIT_CPUID:

@@ -129,6 +129,7 @@ static inline void vmcb_layout_checks(void)
 #define INTERCEPT_NMI		BIT(1)
 #define INTERCEPT_SMI		BIT(2)
 #define INTERCEPT_INIT		BIT(3)
+#define INTERCEPT_VINTR		BIT(4)
 #define INTERCEPT_CPUID		BIT(18)
 #define INTERCEPT_INVD		BIT(22)
 #define INTERCEPT_HLT		BIT(24)
@@ -150,7 +151,12 @@ static inline void vmcb_layout_checks(void)
 #define INTERCEPT_XSETBV	BIT(13)
 
 #define V_TPR_MASK		0xffULL
+#define V_IRQ			BIT_ULL(8)
+#define V_INTR_PRIO_SHIFT	16
+#define V_INTR_PRIO_MASK	(0xfULL << V_INTR_PRIO_SHIFT)
 #define V_INTR_MASKING		BIT_ULL(24)
+
+#define SVM_INTERRUPT_SHADOW	BIT_ULL(0)
 
 #define TLB_CONTROL_DO_NOTHING	0
 #define TLB_CONTROL_FLUSH_ALL	1
@@ -185,6 +191,7 @@ static inline void vmcb_layout_checks(void)
 #define SVM_EXIT_NMI		0x061
 #define SVM_EXIT_SMI		0x062
 #define SVM_EXIT_INIT		0x063
+#define SVM_EXIT_VINTR		0x064
 #define SVM_EXIT_CPUID		0x072
 #define SVM_EXIT_INVD		0x076
 #define SVM_EXIT_HLT		0x078

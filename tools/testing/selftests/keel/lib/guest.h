@@ -53,6 +53,11 @@ static inline KL_NO_VECTOR void kl_ucall(u64 cmd, u64 a0, u64 a1, u64 a2, u64 a3
 				 (u64)#a " == " #b, __a);		\
 	} while (0)
 
+/* Interrupts on vectors 32-255 the guest took, and the last vector. */
+extern volatile u64 kl_irq_count;
+extern volatile u64 kl_irq_last;
+void kl_guest_irq(u64 vector);
+
 static inline void kl_guest_hlt(void)
 {
 	asm volatile("hlt" ::: "memory");

@@ -33,6 +33,30 @@ asm(".pushsection .text\n"
 	"KL_STUB 20,0\nKL_STUB 21,1\nKL_STUB 22,0\nKL_STUB 23,0\n"
 	"KL_STUB 24,0\nKL_STUB 25,0\nKL_STUB 26,0\nKL_STUB 27,0\n"
 	"KL_STUB 28,0\nKL_STUB 29,1\nKL_STUB 30,1\nKL_STUB 31,0\n"
+	/* Vectors 32-255: count the interrupt and return to the guest. */
+	".balign 16\n"
+	".globl kl_irq_stubs\n"
+	"kl_irq_stubs:\n"
+	".set kl_vec, 32\n"
+	".rept 224\n"
+	"  .balign 16\n"
+	"  pushq $kl_vec\n"
+	"  jmp kl_irq_common\n"
+	"  .set kl_vec, kl_vec + 1\n"
+	".endr\n"
+	"kl_irq_common:\n"
+	"  pushq %rax\n  pushq %rcx\n  pushq %rdx\n  pushq %rsi\n"
+	"  pushq %rdi\n  pushq %r8\n  pushq %r9\n  pushq %r10\n"
+	"  pushq %r11\n"
+	"  movq 72(%rsp), %rdi\n"
+	"  subq $8, %rsp\n"
+	"  call kl_guest_irq\n"
+	"  addq $8, %rsp\n"
+	"  popq %r11\n  popq %r10\n  popq %r9\n  popq %r8\n"
+	"  popq %rdi\n  popq %rsi\n  popq %rdx\n  popq %rcx\n"
+	"  popq %rax\n"
+	"  addq $8, %rsp\n"
+	"  iretq\n"
 	"kl_exc_common:\n"
 	"  movq 0(%rsp), %rdi\n"
 	"  movq 8(%rsp), %rsi\n"
@@ -44,6 +68,17 @@ asm(".pushsection .text\n"
 	".popsection\n");
 
 extern char kl_idt_stubs[];
+extern char kl_irq_stubs[];
+
+volatile u64 kl_irq_count;
+volatile u64 kl_irq_last;
+
+/* Runs in the guest for each interrupt on vectors 32-255. */
+KL_NO_VECTOR void kl_guest_irq(u64 vector)
+{
+	kl_irq_count++;
+	kl_irq_last = vector;
+}
 
 void kl_guest_exception(u64 vector, u64 error, u64 rip)
 {
@@ -105,8 +140,9 @@ void kl_vm_setup_long_mode(struct kl_vm *vm)
 		 ((KL_GPA_TSS >> 24) << 56);
 	gdt[4] = KL_GPA_TSS >> 32;
 
-	for (i = 0; i < 32; i++) {
-		u64 h = (u64)(unsigned long)kl_idt_stubs + i * 16;
+	for (i = 0; i < 256; i++) {
+		u64 h = i < 32 ? (u64)(unsigned long)kl_idt_stubs + i * 16 :
+			(u64)(unsigned long)kl_irq_stubs + (i - 32) * 16;
 
 		idt[2 * i] = (h & 0xffff) | ((u64)KL_SEL_CODE64 << 16) |
 			     (0x8eULL << 40) | (((h >> 16) & 0xffff) << 48);
@@ -159,7 +195,7 @@ void kl_vcpu_setup_long_mode(struct kl_vcpu *vcpu, void *fn, u64 arg0,
 	sregs.gdt.base = KL_GPA_GDT;
 	sregs.gdt.limit = 5 * 8 - 1;
 	sregs.idt.base = KL_GPA_IDT;
-	sregs.idt.limit = 32 * 16 - 1;
+	sregs.idt.limit = 256 * 16 - 1;
 	sregs.cr0 = 0x80050033;		/* PG WP NE ET MP PE */
 	sregs.cr3 = KL_GPA_PML4;
 	sregs.cr4 = 0x620;		/* OSXMMEXCPT OSFXSR PAE */
