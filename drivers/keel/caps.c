@@ -95,6 +95,10 @@ out:
 static const struct keel_cap keel_caps[] = {
 	{ KEEL_CAP_USER_MEMORY, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_EXT_CPUID, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_SET_TSS_ADDR, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_MP_STATE, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_SET_IDENTITY_MAP_ADDR, KEEL_SCOPE_SYSTEM, false,
+	  keel_cap_one },
 	{ KEEL_CAP_NR_VCPUS, KEEL_SCOPE_SYSTEM, false, keel_cap_nr_vcpus },
 	{ KEEL_CAP_NR_MEMSLOTS, KEEL_SCOPE_SYSTEM, false, keel_cap_nr_memslots },
 	{ KEEL_CAP_SYNC_MMU, KEEL_SCOPE_SYSTEM, false, keel_cap_one },

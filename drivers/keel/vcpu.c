@@ -87,6 +87,7 @@ static int __keel_vcpu_run(struct keel_vcpu *vcpu)
 
 static int keel_vcpu_run(struct keel_vcpu *vcpu)
 {
+	sigset_t saved;
 	int r;
 
 	if (!keel_run_input_valid(vcpu->run))
@@ -94,9 +95,37 @@ static int keel_vcpu_run(struct keel_vcpu *vcpu)
 	r = keel_arch_run_input(vcpu);
 	if (r)
 		return r;
+	/* KEEL_SET_SIGNAL_MASK: the mask that holds while RUN runs. */
+	if (vcpu->sigset_active)
+		sigprocmask(SIG_SETMASK, &vcpu->sigset, &saved);
 	r = __keel_vcpu_run(vcpu);
+	if (vcpu->sigset_active)
+		sigprocmask(SIG_SETMASK, &saved, NULL);
 	keel_arch_run_output(vcpu);
 	return r;
+}
+
+/* A NULL argument removes the mask; SIGKILL and SIGSTOP stay deliverable. */
+static long keel_vcpu_set_signal_mask(struct keel_vcpu *vcpu,
+				      struct keel_signal_mask __user *u)
+{
+	struct keel_signal_mask m;
+	sigset_t set;
+
+	if (!u) {
+		vcpu->sigset_active = false;
+		return 0;
+	}
+	if (copy_from_user(&m, u, sizeof(m)))
+		return -EFAULT;
+	if (m.len != sizeof(set))
+		return -EINVAL;
+	if (copy_from_user(&set, u->sigset, sizeof(set)))
+		return -EFAULT;
+	sigdelsetmask(&set, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	vcpu->sigset = set;
+	vcpu->sigset_active = true;
+	return 0;
 }
 
 static long keel_vcpu_ioctl(struct file *filp, unsigned int cmd,
@@ -113,6 +142,9 @@ static long keel_vcpu_ioctl(struct file *filp, unsigned int cmd,
 	switch (cmd) {
 	case KEEL_RUN:
 		r = arg ? -EINVAL : keel_vcpu_run(vcpu);
+		break;
+	case KEEL_SET_SIGNAL_MASK:
+		r = keel_vcpu_set_signal_mask(vcpu, (void __user *)arg);
 		break;
 	default:
 		r = keel_arch_vcpu_ioctl(vcpu, cmd, arg);

@@ -107,7 +107,7 @@ static long keel_vm_ioctl(struct file *filp, unsigned int cmd,
 	case KEEL_ENABLE_CAP:
 		return keel_vm_enable_cap(vm, argp);
 	default:
-		return -ENOTTY;
+		return keel_arch_vm_ioctl(vm, cmd, arg);
 	}
 }
 

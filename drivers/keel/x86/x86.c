@@ -83,6 +83,53 @@ long keel_arch_dev_ioctl(unsigned int cmd, unsigned long arg)
 	}
 }
 
+/*
+ * KVM needs a TSS and an identity-mapped page table for real mode only on
+ * Intel CPUs without unrestricted guests; on AMD, as in kvm_amd, the
+ * addresses are checked and recorded but unused.
+ */
+static long keel_x86_set_tss_addr(struct keel_vm *vm, unsigned long addr)
+{
+	/* Three pages below 4 GiB, as KVM checks. */
+	if (addr > 0x100000000ULL - 3 * PAGE_SIZE)
+		return -EINVAL;
+	vm->arch.tss_addr = addr;
+	return 0;
+}
+
+static long keel_x86_set_identity_map_addr(struct keel_vm *vm,
+					   const u64 __user *u)
+{
+	u64 addr;
+	long r = 0;
+
+	if (copy_from_user(&addr, u, sizeof(addr)))
+		return -EFAULT;
+	/* keel only: one page, aligned, below 4 GiB. */
+	if (!IS_ALIGNED(addr, PAGE_SIZE) || addr > 0x100000000ULL - PAGE_SIZE)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	if (atomic_read(&vm->nr_vcpus))
+		r = -EINVAL;	/* as KVM: before the first vCPU */
+	else
+		vm->arch.identity_map_addr = addr;
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+long keel_arch_vm_ioctl(struct keel_vm *vm, unsigned int cmd,
+			unsigned long arg)
+{
+	switch (cmd) {
+	case KEEL_SET_TSS_ADDR:
+		return keel_x86_set_tss_addr(vm, arg);
+	case KEEL_SET_IDENTITY_MAP_ADDR:
+		return keel_x86_set_identity_map_addr(vm, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
 long keel_arch_disable_exits_supported(struct keel_vm *vm)
 {
 	return KEEL_X86_DISABLE_EXITS_HLT;
@@ -612,6 +659,19 @@ long keel_arch_vcpu_ioctl(struct keel_vcpu *vcpu, unsigned int cmd,
 		return keel_x86_get_msrs(vcpu, argp);
 	case KEEL_INTERRUPT:
 		return keel_x86_interrupt(vcpu, argp);
+	case KEEL_GET_MP_STATE: {
+		/* No in-kernel APIC: HLT and INIT are userspace's business. */
+		struct keel_mp_state mp = { KEEL_MP_STATE_RUNNABLE };
+
+		return copy_to_user(argp, &mp, sizeof(mp)) ? -EFAULT : 0;
+	}
+	case KEEL_SET_MP_STATE: {
+		struct keel_mp_state mp;
+
+		if (copy_from_user(&mp, argp, sizeof(mp)))
+			return -EFAULT;
+		return mp.mp_state == KEEL_MP_STATE_RUNNABLE ? 0 : -EINVAL;
+	}
 	case KEEL_GET_FPU:
 		return keel_x86_get_fpu(vcpu, argp);
 	case KEEL_SET_FPU:

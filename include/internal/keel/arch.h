@@ -29,6 +29,9 @@ void keel_arch_cpu_disable(void);
 long keel_arch_dev_ioctl(unsigned int cmd, unsigned long arg);
 
 int keel_arch_vm_init(struct keel_vm *vm);
+/* VM fd ioctls of the architecture; -ENOTTY for unknown ones. */
+long keel_arch_vm_ioctl(struct keel_vm *vm, unsigned int cmd,
+			unsigned long arg);
 void keel_arch_vm_destroy(struct keel_vm *vm);
 /* KEEL_CAP_X86_DISABLE_EXITS (registry entries in caps.c) */
 long keel_arch_disable_exits_supported(struct keel_vm *vm);

@@ -14,6 +14,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/refcount.h>
 #include <linux/cpumask.h>
+#include <linux/signal.h>
 #include <uapi/linux/keel.h>
 
 #include <keel/arch.h>
@@ -93,6 +94,8 @@ enum {
  * @run: the shared run structure (mmap page 0)
  * @pio_page: the port I/O data page (mmap page KEEL_PIO_PAGE_OFFSET)
  * @pio_data: kernel address of @pio_page
+ * @sigset: the signal mask RUN runs with, if @sigset_active
+ * @sigset_active: KEEL_SET_SIGNAL_MASK gave a mask
  * @arch: architecture state
  */
 struct keel_vcpu {
@@ -105,6 +108,8 @@ struct keel_vcpu {
 	struct keel_run *run;
 	struct page *pio_page;
 	void *pio_data;
+	sigset_t sigset;
+	bool sigset_active;
 	struct keel_arch_vcpu arch;
 };
 

@@ -92,6 +92,9 @@ struct keel_arch_vm {
 	int tdp_levels;
 	/* KEEL_X86_DISABLE_EXITS_*: set before the first vCPU, then fixed. */
 	u32 disabled_exits;
+	/* Recorded for KVM compatibility; AMD needs neither (see api.rst). */
+	u64 tss_addr;
+	u64 identity_map_addr;
 };
 
 /*

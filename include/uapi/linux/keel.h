@@ -23,13 +23,16 @@
 
 /* Capabilities (KVM numbers for the shared subset). */
 #define KEEL_CAP_USER_MEMORY		3
+#define KEEL_CAP_SET_TSS_ADDR		4
 #define KEEL_CAP_EXT_CPUID		7
 #define KEEL_CAP_NR_VCPUS		9
 #define KEEL_CAP_NR_MEMSLOTS		10
+#define KEEL_CAP_MP_STATE		14
 #define KEEL_CAP_XSAVE			55
 #define KEEL_CAP_XCRS			56
 #define KEEL_CAP_SYNC_MMU		16
 #define KEEL_CAP_JOIN_MEMORY_REGIONS_WORKS 30
+#define KEEL_CAP_SET_IDENTITY_MAP_ADDR	37
 #define KEEL_CAP_MAX_VCPUS		66
 #define KEEL_CAP_READONLY_MEM		81
 #define KEEL_CAP_ENABLE_CAP_VM		98
@@ -284,6 +287,23 @@ struct keel_interrupt {
 	__u32 irq;	/* vector, 0-255 */
 };
 
+/* KEEL_SET_SIGNAL_MASK */
+struct keel_signal_mask {
+	__u32 len;	/* bytes in sigset: the kernel's sigset_t, 8 */
+	__u8  sigset[];
+};
+
+/* KEEL_GET_MP_STATE, KEEL_SET_MP_STATE */
+struct keel_mp_state {
+	__u32 mp_state;
+};
+
+#define KEEL_MP_STATE_RUNNABLE		0
+#define KEEL_MP_STATE_UNINITIALIZED	1
+#define KEEL_MP_STATE_INIT_RECEIVED	2
+#define KEEL_MP_STATE_HALTED		3
+#define KEEL_MP_STATE_SIPI_RECEIVED	4
+
 /* KEEL_ENABLE_CAP */
 struct keel_enable_cap {
 	__u32 cap;
@@ -306,6 +326,8 @@ struct keel_enable_cap {
 #define KEEL_CREATE_VCPU		_IO(KEELIO, 0x41)
 #define KEEL_SET_USER_MEMORY_REGION	\
 	_IOW(KEELIO, 0x46, struct keel_userspace_memory_region)
+#define KEEL_SET_TSS_ADDR		_IO(KEELIO, 0x47)
+#define KEEL_SET_IDENTITY_MAP_ADDR	_IOW(KEELIO, 0x48, __u64)
 #define KEEL_ENABLE_CAP			_IOW(KEELIO, 0xa3, struct keel_enable_cap)
 
 /* vCPU fd ioctls */
@@ -317,6 +339,10 @@ struct keel_enable_cap {
 #define KEEL_GET_MSRS			_IOWR(KEELIO, 0x88, struct keel_msrs)
 #define KEEL_SET_MSRS			_IOW(KEELIO, 0x89, struct keel_msrs)
 #define KEEL_INTERRUPT			_IOW(KEELIO, 0x86, struct keel_interrupt)
+#define KEEL_SET_SIGNAL_MASK		\
+	_IOW(KEELIO, 0x8b, struct keel_signal_mask)
+#define KEEL_GET_MP_STATE		_IOR(KEELIO, 0x98, struct keel_mp_state)
+#define KEEL_SET_MP_STATE		_IOW(KEELIO, 0x99, struct keel_mp_state)
 #define KEEL_GET_FPU			_IOR(KEELIO, 0x8c, struct keel_fpu)
 #define KEEL_SET_FPU			_IOW(KEELIO, 0x8d, struct keel_fpu)
 #define KEEL_GET_XSAVE			_IOR(KEELIO, 0xa4, struct keel_xsave)

@@ -212,6 +212,30 @@ static bool use_xsave2(long v)
 	       get_set(KEEL_GET_XSAVE2, 0, v);
 }
 
+static bool use_set_tss_addr(long v)
+{
+	int vm = create_vm(), r = kl_ioctl(vm, KEEL_SET_TSS_ADDR, 0xfffbd000);
+
+	close(vm);
+	return v == 1 && !r;
+}
+
+static bool use_identity_map_addr(long v)
+{
+	u64 addr = 0xfeffc000;
+	int vm = create_vm();
+	int r = kl_ioctl(vm, KEEL_SET_IDENTITY_MAP_ADDR, (unsigned long)&addr);
+
+	close(vm);
+	return v == 1 && !r;
+}
+
+static bool use_mp_state(long v)
+{
+	return v == 1 && get_set(KEEL_GET_MP_STATE, KEEL_SET_MP_STATE,
+				 sizeof(struct keel_mp_state));
+}
+
 /* v vCPUs fit in one VM (their fds closed at once; the vCPUs stay). */
 static bool use_max_vcpus(long v)
 {
@@ -347,6 +371,10 @@ static const struct {
 } checks[] = {
 	{ KEEL_CAP_USER_MEMORY, "USER_MEMORY", use_user_memory },
 	{ KEEL_CAP_EXT_CPUID, "EXT_CPUID", use_ext_cpuid },
+	{ KEEL_CAP_SET_TSS_ADDR, "SET_TSS_ADDR", use_set_tss_addr },
+	{ KEEL_CAP_MP_STATE, "MP_STATE", use_mp_state },
+	{ KEEL_CAP_SET_IDENTITY_MAP_ADDR, "SET_IDENTITY_MAP_ADDR",
+	  use_identity_map_addr },
 	{ KEEL_CAP_NR_VCPUS, "NR_VCPUS", use_nr_vcpus },
 	{ KEEL_CAP_NR_MEMSLOTS, "NR_MEMSLOTS", use_nr_memslots },
 	{ KEEL_CAP_SYNC_MMU, "SYNC_MMU", use_sync_mmu },
