@@ -5,12 +5,16 @@
  * (instruction fetch for MMIO decode, string PIO buffers). The hardware
  * did the same walk an instant earlier, so only presence is checked.
  */
+#include <linux/string.h>
+#include <linux/uaccess.h>
 #include <asm/processor-flags.h>
 #include <asm/msr-index.h>
 
 #include <keel/core.h>
 
 #define PTE_P		BIT_ULL(0)
+#define PTE_RW		BIT_ULL(1)
+#define PTE_US		BIT_ULL(2)
 #define PTE_PS		BIT_ULL(7)
 #define PTE_ADDR_MASK	GENMASK_ULL(51, 12)
 
@@ -32,7 +36,22 @@ static int keel_read_pte(struct keel_vcpu *vcpu, u64 gpa, u64 *pte,
 	return keel_read_guest(vcpu->vm, gpa, pte, size);
 }
 
-int keel_gva_to_gpa(struct keel_vcpu *vcpu, u64 gva, u64 *gpa)
+/* Present? Then narrow the access rights to what this entry allows. */
+static bool keel_pte_present(u64 pte, u64 *rights)
+{
+	if (!(pte & PTE_P))
+		return false;
+	if (rights)
+		*rights &= pte;
+	return true;
+}
+
+/*
+ * Walk the guest's page tables for @gva. *@rights keeps PTE_RW and PTE_US
+ * only if every level allows them (without paging, both stay set).
+ */
+static int keel_gva_walk(struct keel_vcpu *vcpu, u64 gva, u64 *gpa,
+			 u64 *rights)
 {
 	u64 cr0 = keel_x86->get_cr(vcpu, 0);
 	u64 cr3 = keel_x86->get_cr(vcpu, 3);
@@ -41,6 +60,7 @@ int keel_gva_to_gpa(struct keel_vcpu *vcpu, u64 gva, u64 *gpa)
 	u64 table, pte;
 	int level, shift;
 
+	*rights = PTE_RW | PTE_US;
 	if (!(cr0 & X86_CR0_PG)) {
 		*gpa = (efer & EFER_LMA) ? gva : (u32)gva;
 		return 0;
@@ -52,7 +72,7 @@ int keel_gva_to_gpa(struct keel_vcpu *vcpu, u64 gva, u64 *gpa)
 		if (keel_read_pte(vcpu, (cr3 & 0xfffff000) +
 				  ((gva >> 22) & 0x3ff) * 4, &pte, 4))
 			return -EFAULT;
-		if (!(pte & PTE_P))
+		if (!keel_pte_present(pte, rights))
 			return -ENOENT;
 		if ((pte & PTE_PS) && (cr4 & X86_CR4_PSE)) {
 			*gpa = (pte & 0xffc00000) | (gva & 0x3fffff);
@@ -61,7 +81,7 @@ int keel_gva_to_gpa(struct keel_vcpu *vcpu, u64 gva, u64 *gpa)
 		if (keel_read_pte(vcpu, (pte & 0xfffff000) +
 				  ((gva >> 12) & 0x3ff) * 4, &pte, 4))
 			return -EFAULT;
-		if (!(pte & PTE_P))
+		if (!keel_pte_present(pte, rights))
 			return -ENOENT;
 		*gpa = (pte & 0xfffff000) | (gva & 0xfff);
 		return 0;
@@ -87,7 +107,7 @@ int keel_gva_to_gpa(struct keel_vcpu *vcpu, u64 gva, u64 *gpa)
 		if (keel_read_pte(vcpu, table + ((gva >> shift) & 0x1ff) * 8,
 				  &pte, 8))
 			return -EFAULT;
-		if (!(pte & PTE_P))
+		if (!keel_pte_present(pte, rights))
 			return -ENOENT;
 		if (level == 1 || ((pte & PTE_PS) && level <= 3)) {
 			u64 mask = (1ULL << shift) - 1;
@@ -98,4 +118,34 @@ int keel_gva_to_gpa(struct keel_vcpu *vcpu, u64 gva, u64 *gpa)
 		table = pte & PTE_ADDR_MASK;
 	}
 	return -ENOENT;
+}
+
+int keel_gva_to_gpa(struct keel_vcpu *vcpu, u64 gva, u64 *gpa)
+{
+	u64 rights;
+
+	return keel_gva_walk(vcpu, gva, gpa, &rights);
+}
+
+/*
+ * KEEL_TRANSLATE. Unlike KVM, which always reports writeable 1 and
+ * usermode 0, keel reports what the page tables allow.
+ */
+long keel_x86_translate(struct keel_vcpu *vcpu, struct keel_translation __user *u)
+{
+	struct keel_translation t;
+	u64 gpa = 0, rights = 0;
+	bool lma = keel_x86->get_efer(vcpu) & EFER_LMA;
+	int bits = keel_x86->get_cr(vcpu, 4) & X86_CR4_LA57 ? 57 : 48;
+
+	if (copy_from_user(&t, u, sizeof(t)))
+		return -EFAULT;
+	if (memchr_inv(t.pad, 0, sizeof(t.pad)))
+		return -EINVAL;
+	t.valid = (!lma || keel_canonical(t.linear_address, bits)) &&
+		  !keel_gva_walk(vcpu, t.linear_address, &gpa, &rights);
+	t.physical_address = t.valid ? gpa : 0;
+	t.writeable = t.valid && (rights & PTE_RW);
+	t.usermode = t.valid && (rights & PTE_US);
+	return copy_to_user(u, &t, sizeof(t)) ? -EFAULT : 0;
 }

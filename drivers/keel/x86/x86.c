@@ -659,6 +659,8 @@ long keel_arch_vcpu_ioctl(struct keel_vcpu *vcpu, unsigned int cmd,
 		return keel_x86_get_msrs(vcpu, argp);
 	case KEEL_INTERRUPT:
 		return keel_x86_interrupt(vcpu, argp);
+	case KEEL_TRANSLATE:
+		return keel_x86_translate(vcpu, argp);
 	case KEEL_GET_MP_STATE: {
 		/* No in-kernel APIC: HLT and INIT are userspace's business. */
 		struct keel_mp_state mp = { KEEL_MP_STATE_RUNNABLE };

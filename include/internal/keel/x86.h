@@ -176,6 +176,12 @@ long keel_x86_get_xcrs(struct keel_vcpu *vcpu, struct keel_xcrs __user *u);
 long keel_x86_set_xcrs(struct keel_vcpu *vcpu, const struct keel_xcrs __user *u);
 bool keel_x86_xcr0_valid(struct keel_vcpu *vcpu, u64 val);
 
+/* An address whose bits above @bits - 1 repeat bit @bits - 1. */
+static inline bool keel_canonical(u64 v, int bits)
+{
+	return (u64)((s64)(v << (64 - bits)) >> (64 - bits)) == v;
+}
+
 /* msr.c, msr_ioctl.c */
 int keel_x86_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *val, bool host);
 int keel_x86_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val, bool host);
@@ -215,6 +221,8 @@ int keel_x86_complete_pio(struct keel_vcpu *vcpu);
 /* paging.c: guest page-table walks */
 int keel_gva_to_gpa(struct keel_vcpu *vcpu, u64 gva, u64 *gpa);
 u64 keel_seg_base(struct keel_vcpu *vcpu, int seg);
+long keel_x86_translate(struct keel_vcpu *vcpu,
+			struct keel_translation __user *u);
 
 /* emulate.c: MMIO instruction decode and completion */
 int keel_x86_emulate_mmio(struct keel_vcpu *vcpu, u64 gpa, bool write);

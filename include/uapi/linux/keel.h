@@ -282,6 +282,16 @@ struct keel_xcrs {
 	__u64 padding[16];	/* must be 0 */
 };
 
+/* KEEL_TRANSLATE */
+struct keel_translation {
+	__u64 linear_address;	/* in */
+	__u64 physical_address;	/* out, with the three below */
+	__u8  valid;
+	__u8  writeable;
+	__u8  usermode;
+	__u8  pad[5];		/* must be 0 */
+};
+
 /* KEEL_INTERRUPT */
 struct keel_interrupt {
 	__u32 irq;	/* vector, 0-255 */
@@ -338,6 +348,7 @@ struct keel_enable_cap {
 #define KEEL_SET_SREGS			_IOW(KEELIO, 0x84, struct keel_sregs)
 #define KEEL_GET_MSRS			_IOWR(KEELIO, 0x88, struct keel_msrs)
 #define KEEL_SET_MSRS			_IOW(KEELIO, 0x89, struct keel_msrs)
+#define KEEL_TRANSLATE			_IOWR(KEELIO, 0x85, struct keel_translation)
 #define KEEL_INTERRUPT			_IOW(KEELIO, 0x86, struct keel_interrupt)
 #define KEEL_SET_SIGNAL_MASK		\
 	_IOW(KEELIO, 0x8b, struct keel_signal_mask)

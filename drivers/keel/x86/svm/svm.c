@@ -411,11 +411,6 @@ static void keel_svm_set_tpr(struct keel_vcpu *vcpu, u8 tpr)
 	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | (tpr & 0xf);
 }
 
-static bool keel_is_canonical(u64 v)
-{
-	return (u64)((s64)(v << 16) >> 16) == v;
-}
-
 static bool keel_pat_valid(u64 pat)
 {
 	int i;
@@ -486,7 +481,7 @@ static bool keel_svm_set_msr_field(struct keel_vcpu *vcpu, u32 msr, u64 val)
 	u8 check;
 	u64 *f = keel_svm_msr_field(vcpu, msr, &check);
 
-	if (!f || (check == KEEL_MSR_CANONICAL && !keel_is_canonical(val)))
+	if (!f || (check == KEEL_MSR_CANONICAL && !keel_canonical(val, 48)))
 		return false;
 	if (check == KEEL_MSR_32BIT)
 		val = (u32)val;
