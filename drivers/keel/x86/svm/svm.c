@@ -17,6 +17,7 @@
 #include <asm/cpufeature.h>
 #include <asm/processor.h>
 #include <asm/msr-index.h>
+#include <asm/debugreg.h>
 
 #include <keel/core.h>
 #include "svm.h"
@@ -592,6 +593,12 @@ static void keel_svm_enter_guest(struct keel_vcpu *vcpu)
 
 	if (keel_get_dr7() != host_dr7)
 		keel_set_dr7(host_dr7);
+	/*
+	 * DR0-3 are not intercepted: the guest may have written the CPU's.
+	 * Host breakpoints (perf, ptrace) must see their addresses again.
+	 */
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
 	keel_fpu_switch_xcr0_host(vcpu);
 	keel_stgi();
 
