@@ -166,7 +166,7 @@ keel_cpuid_dup(const struct keel_cpuid_entry2 *src, int nent)
 	struct keel_cpuid_entry2 *e;
 
 	e = kvmalloc_array(max(nent, 1), sizeof(*e), GFP_KERNEL_ACCOUNT);
-	if (e)
+	if (e && nent)
 		memcpy(e, src, nent * sizeof(*e));
 	return e;
 }

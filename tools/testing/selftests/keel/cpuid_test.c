@@ -379,6 +379,13 @@ static void bad_tables(struct table *sup)
 		kl_ok(!wrong && !changed, "SET_CPUID2 with %s: %d cases, %s",
 		      bads[i].what, bads[i].args, kl_errstr(bads[i].want));
 	}
+	/* An empty table is a table: every leaf reads 0. */
+	t.h.nent = 0;
+	r = set_cpuid2(vcpu, &t);
+	if (!r && !kl_is_kvm())
+		r = get_cpuid2(vcpu, &now) || now.h.nent;
+	kl_ok(!r, "SET_CPUID2 with no entries, GET_CPUID2 returns none");
+	KL_REQUIRE(!set_cpuid2(vcpu, &start), "SET_CPUID2");
 	t = start;
 	t.h.nent = 1;
 	r = kl_ioctlp(vcpu->fd, KEEL_GET_CPUID2, &t);
