@@ -115,6 +115,12 @@ static const struct keel_cap keel_caps[] = {
 	{ KEEL_CAP_XSAVE, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_XCRS, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_XSAVE2, KEEL_SCOPE_SYSTEM, false, keel_cap_xsave2 },
+	{ KEEL_CAP_USER_NMI, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_VCPU_EVENTS, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_INTR_SHADOW, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_DEBUGREGS, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_EXCEPTION_PAYLOAD, KEEL_SCOPE_VM, false, keel_cap_one,
+	  keel_arch_enable_exception_payload, 1 },
 	/* Experimental until the in-kernel LAPIC decides how a guest halted
 	 * in guest mode is woken (issue 5).
 	 */

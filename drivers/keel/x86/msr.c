@@ -102,7 +102,7 @@ int keel_x86_handle_rdmsr(struct keel_vcpu *vcpu, u64 next_rip)
 	u64 val;
 
 	if (keel_x86_get_msr(vcpu, r[KEEL_REG_RCX], &val, false)) {
-		keel_x86->inject_exception(vcpu, KEEL_EXC_GP, true, 0);
+		keel_x86_queue_exception(vcpu, KEEL_EXC_GP, true, 0);
 		return 1;
 	}
 	r[KEEL_REG_RAX] = (u32)val;
@@ -117,7 +117,7 @@ int keel_x86_handle_wrmsr(struct keel_vcpu *vcpu, u64 next_rip)
 	u64 val = (u32)r[KEEL_REG_RAX] | ((u64)(u32)r[KEEL_REG_RDX] << 32);
 
 	if (keel_x86_set_msr(vcpu, r[KEEL_REG_RCX], val, false)) {
-		keel_x86->inject_exception(vcpu, KEEL_EXC_GP, true, 0);
+		keel_x86_queue_exception(vcpu, KEEL_EXC_GP, true, 0);
 		return 1;
 	}
 	keel_x86_skip_to(vcpu, next_rip);

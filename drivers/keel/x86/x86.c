@@ -197,7 +197,8 @@ void keel_x86_vcpu_reset(struct keel_vcpu *vcpu)
 	vcpu->arch.pending = KEEL_PENDING_NONE;
 	vcpu->arch.fpu.xcr0 = XFEATURE_MASK_FP;
 	vcpu->arch.ucode_rev = KEEL_DEFAULT_UCODE_REV;
-	vcpu->arch.user_irq = -1;
+	memset(&vcpu->arch.ev, 0, sizeof(vcpu->arch.ev));
+	keel_x86_debugreg_reset(vcpu);
 	keel_x86->vcpu_reset(vcpu);
 }
 
@@ -257,7 +258,7 @@ int keel_x86_handle_xsetbv(struct keel_vcpu *vcpu, u64 next_rip)
 	/* x87 must stay on; AVX needs SSE; nothing the guest cannot have. */
 	if (index != 0 || !keel_x86_xcr0_valid(vcpu, val) ||
 	    !(keel_x86->get_cr(vcpu, 4) & X86_CR4_OSXSAVE)) {
-		keel_x86->inject_exception(vcpu, KEEL_EXC_GP, true, 0);
+		keel_x86_queue_exception(vcpu, KEEL_EXC_GP, true, 0);
 		return 1;
 	}
 	vcpu->arch.fpu.xcr0 = val;
@@ -283,29 +284,6 @@ int keel_arch_complete_userspace_exit(struct keel_vcpu *vcpu)
 	}
 }
 
-/*
- * Userspace's interrupt (KEEL_INTERRUPT) is queued as the guest's next
- * event once nothing else is; the interrupt window exit is armed while
- * userspace asks for it.
- */
-static void keel_x86_prepare_events(struct keel_vcpu *vcpu)
-{
-	const struct keel_x86_ops *ops = keel_x86;
-
-	if (vcpu->arch.user_irq >= 0 && !ops->event_pending(vcpu)) {
-		ops->inject_irq(vcpu, vcpu->arch.user_irq);
-		vcpu->arch.user_irq = -1;
-	}
-	ops->set_irq_window(vcpu, READ_ONCE(vcpu->run->request_interrupt_window));
-}
-
-/* Could userspace inject an interrupt that the guest takes at once? */
-static bool keel_x86_ready_for_interrupt(struct keel_vcpu *vcpu)
-{
-	return vcpu->arch.user_irq < 0 && !keel_x86->event_pending(vcpu) &&
-	       keel_x86->interrupt_allowed(vcpu);
-}
-
 /* RUN's x86 input: CR8 (the TPR) when there is no in-kernel APIC. */
 int keel_arch_run_input(struct keel_vcpu *vcpu)
 {
@@ -327,23 +305,6 @@ void keel_arch_run_output(struct keel_vcpu *vcpu)
 	run->cr8 = keel_x86->get_tpr(vcpu);
 	run->apic_base = vcpu->arch.apic_base;
 	run->flags = 0;
-}
-
-static long keel_x86_interrupt(struct keel_vcpu *vcpu,
-			       const struct keel_interrupt __user *u)
-{
-	struct keel_interrupt irq;
-	u8 pending;
-
-	if (copy_from_user(&irq, u, sizeof(irq)))
-		return -EFAULT;
-	if (irq.irq >= KEEL_NR_INTERRUPTS)
-		return -EINVAL;
-	/* One interrupt at a time, as with KVM's userspace irqchip. */
-	if (vcpu->arch.user_irq >= 0 || keel_x86->irq_pending(vcpu, &pending))
-		return -EEXIST;
-	vcpu->arch.user_irq = irq.irq;
-	return 0;
 }
 
 /*
@@ -393,6 +354,7 @@ int keel_arch_vcpu_run_once(struct keel_vcpu *vcpu)
 	WRITE_ONCE(vcpu->mode, KEEL_OUTSIDE_GUEST_MODE);
 	local_irq_enable();
 	keel_fpu_put_guest(vcpu);
+	keel_x86_complete_events(vcpu);
 
 	r = keel_x86->handle_exit(vcpu);
 	if (r > 0 && READ_ONCE(vcpu->run->request_interrupt_window) &&
@@ -478,9 +440,7 @@ static void keel_get_sregs(struct keel_vcpu *vcpu, struct keel_sregs *s)
 	s->cr8 = ops->get_tpr(vcpu);
 	s->efer = ops->get_efer(vcpu);
 	s->apic_base = vcpu->arch.apic_base;
-	if (vcpu->arch.user_irq >= 0)
-		vector = vcpu->arch.user_irq;
-	else if (!ops->irq_pending(vcpu, &vector))
+	if (!keel_x86_irq_queued(vcpu, &vector))
 		return;
 	s->interrupt_bitmap[vector / 64] |= 1ULL << (vector % 64);
 }
@@ -517,7 +477,7 @@ int keel_x86_handle_cr4_write(struct keel_vcpu *vcpu)
 
 	if ((val & ~keel_valid_cr4(vcpu)) ||
 	    ((keel_x86->get_efer(vcpu) & EFER_LMA) && !(val & X86_CR4_PAE))) {
-		keel_x86->inject_exception(vcpu, KEEL_EXC_GP, true, 0);
+		keel_x86_queue_exception(vcpu, KEEL_EXC_GP, true, 0);
 		return 1;
 	}
 	keel_x86->set_cr(vcpu, 4, val);
@@ -641,7 +601,7 @@ static int keel_set_sregs(struct keel_vcpu *vcpu, const struct keel_sregs *s)
 	ops->set_efer(vcpu, s->efer);
 	vcpu->arch.apic_base = s->apic_base;
 	if (irq >= 0)
-		vcpu->arch.user_irq = irq;
+		keel_x86_queue_irq(vcpu, irq);
 	/* New paging state: drop the guest's cached translations. */
 	ops->flush_guest_tlb(vcpu);
 	return 0;
@@ -659,6 +619,16 @@ long keel_arch_vcpu_ioctl(struct keel_vcpu *vcpu, unsigned int cmd,
 		return keel_x86_get_msrs(vcpu, argp);
 	case KEEL_INTERRUPT:
 		return keel_x86_interrupt(vcpu, argp);
+	case KEEL_NMI:
+		return keel_x86_nmi(vcpu);
+	case KEEL_GET_VCPU_EVENTS:
+		return keel_x86_get_vcpu_events(vcpu, argp);
+	case KEEL_SET_VCPU_EVENTS:
+		return keel_x86_set_vcpu_events(vcpu, argp);
+	case KEEL_GET_DEBUGREGS:
+		return keel_x86_get_debugregs(vcpu, argp);
+	case KEEL_SET_DEBUGREGS:
+		return keel_x86_set_debugregs(vcpu, argp);
 	case KEEL_TRANSLATE:
 		return keel_x86_translate(vcpu, argp);
 	case KEEL_GET_MP_STATE: {

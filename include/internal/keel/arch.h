@@ -38,6 +38,10 @@ long keel_arch_disable_exits_supported(struct keel_vm *vm);
 int keel_arch_enable_disable_exits(struct keel_vm *vm,
 				   const struct keel_enable_cap *cap);
 
+/* KEEL_CAP_EXCEPTION_PAYLOAD: args[0] 1 on, 0 off, at any time. */
+int keel_arch_enable_exception_payload(struct keel_vm *vm,
+				       const struct keel_enable_cap *cap);
+
 int keel_arch_vcpu_create(struct keel_vcpu *vcpu);
 void keel_arch_vcpu_free(struct keel_vcpu *vcpu);
 long keel_arch_vcpu_ioctl(struct keel_vcpu *vcpu, unsigned int cmd,

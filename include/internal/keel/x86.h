@@ -61,6 +61,46 @@ struct keel_mmio_state {
 	u64 next_rip;
 };
 
+/* An event in the form the backend injects it or reports it interrupted. */
+enum keel_event_type {
+	KEEL_EVENT_INTR,
+	KEEL_EVENT_NMI,
+	KEEL_EVENT_EXCEPTION,
+	KEEL_EVENT_SOFT_INTR,	/* INTn, INT3, INTO: re-executed, never kept */
+};
+
+struct keel_x86_event {
+	enum keel_event_type type;
+	u8 vector;
+	bool has_error;
+	u32 error;
+};
+
+/*
+ * The vCPU's events in KVM's model (KEEL_GET/SET_VCPU_EVENTS). "Injected"
+ * events were being delivered when the guest last exited, or come from
+ * KEEL_INTERRUPT; a "pending" exception has not started delivery, so its
+ * payload (CR2, DR6) is not applied yet. Fields userspace set are kept
+ * as given, even those that mean nothing while their event is absent.
+ */
+struct keel_x86_events {
+	bool exc_injected;
+	bool exc_pending;
+	u8 exc_nr;
+	bool exc_has_error;
+	u32 exc_error;
+	bool exc_has_payload;
+	u64 exc_payload;
+	bool irq_injected;
+	u8 irq_nr;
+	bool nmi_injected;
+	bool nmi_masked;
+	u8 nmi_pending;		/* NMIs waiting, at most 2 as on hardware */
+	/* Intercepted IRET of the NMI handler: unmask once it executed. */
+	bool nmi_iret;
+	u64 nmi_iret_rip;
+};
+
 struct keel_guest_fpu {
 	void *xsave;		/* standard-format XSAVE area, 64-byte aligned */
 	u64 xcr0;
@@ -82,14 +122,16 @@ struct keel_arch_vcpu {
 	u64 cr4_guest_rsvd;	/* CR4 bits the guest's CPUID does not allow */
 	u64 guest_xcr0;		/* XCR0 bits the guest's CPUID allows */
 	u64 ucode_rev;		/* MSR_IA32_UCODE_REV as the guest reads it */
-	/* KEEL_INTERRUPT (or SET_SREGS) vector waiting for entry, or -1. */
-	int user_irq;
+	struct keel_x86_events ev;
+	u64 db[4];		/* the guest's DR0-3 */
 	void *backend;		/* the vendor backend's per-vCPU state */
 };
 
 struct keel_arch_vm {
 	u64 *tdp_root;		/* nested page table root (host virtual) */
 	int tdp_levels;
+	/* KEEL_CAP_EXCEPTION_PAYLOAD enabled */
+	bool exception_payload;
 	/* KEEL_X86_DISABLE_EXITS_*: set before the first vCPU, then fixed. */
 	u32 disabled_exits;
 	/* Recorded for KVM compatibility; AMD needs neither (see api.rst). */
@@ -134,12 +176,20 @@ struct keel_x86_ops {
 	void (*enter_guest)(struct keel_vcpu *vcpu);
 	/* Dispatch the last exit: > 0 re-enter, 0 to userspace, < 0 error. */
 	int (*handle_exit)(struct keel_vcpu *vcpu);
-	void (*inject_exception)(struct keel_vcpu *vcpu, u8 vector,
-				 bool has_error, u32 error);
-	void (*inject_irq)(struct keel_vcpu *vcpu, u8 vector);
-	bool (*irq_pending)(struct keel_vcpu *vcpu, u8 *vector);
-	/* An event (interrupt or exception) is queued for the next entry. */
-	bool (*event_pending)(struct keel_vcpu *vcpu);
+	/* Deliver @ev (NULL: nothing) on the next entry. */
+	void (*inject_event)(struct keel_vcpu *vcpu,
+			     const struct keel_x86_event *ev);
+	/* After an exit: the event whose delivery the exit interrupted. */
+	bool (*interrupted_event)(struct keel_vcpu *vcpu,
+				  struct keel_x86_event *ev);
+	/* STI or MOV SS shadow: no interrupt or NMI before one instruction. */
+	bool (*get_interrupt_shadow)(struct keel_vcpu *vcpu);
+	void (*set_interrupt_shadow)(struct keel_vcpu *vcpu, bool on);
+	/* Exit before the guest's next IRET (the end of an NMI handler). */
+	void (*set_iret_intercept)(struct keel_vcpu *vcpu, bool on);
+	/* DR6 and DR7 live in the backend; DR0-3 in struct keel_arch_vcpu. */
+	u64 (*get_dr)(struct keel_vcpu *vcpu, int dr);
+	void (*set_dr)(struct keel_vcpu *vcpu, int dr, u64 val);
 	/* IF set and no interrupt shadow: an interrupt would be taken now. */
 	bool (*interrupt_allowed)(struct keel_vcpu *vcpu);
 	/* Exit (VINTR) as soon as the guest can take an interrupt. */
@@ -151,7 +201,16 @@ struct keel_x86_ops {
 extern const struct keel_x86_ops *keel_x86;
 extern const struct keel_x86_ops keel_svm_ops;
 
+/* DR6 and DR7 at reset; the DR6 bits a #DB sets for DR0-3 matches. */
+#define KEEL_DR6_INIT		0xffff0ff0ULL
+#define KEEL_DR7_INIT		0x400ULL
+#define KEEL_DR6_TRAP_BITS	0xfULL
+
 #define KEEL_EXC_DE	0
+#define KEEL_EXC_DB	1
+#define KEEL_EXC_NMI	2
+#define KEEL_EXC_BP	3
+#define KEEL_EXC_OF	4
 #define KEEL_EXC_UD	6
 #define KEEL_EXC_GP	13
 #define KEEL_EXC_PF	14
@@ -166,6 +225,32 @@ int keel_x86_handle_hlt(struct keel_vcpu *vcpu, u64 next_rip);
 int keel_x86_handle_xsetbv(struct keel_vcpu *vcpu, u64 next_rip);
 u64 keel_x86_valid_efer(void);
 int keel_x86_handle_cr4_write(struct keel_vcpu *vcpu);
+
+/* events.c */
+void keel_x86_queue_exception(struct keel_vcpu *vcpu, u8 nr, bool has_error,
+			      u32 error);
+void keel_x86_prepare_events(struct keel_vcpu *vcpu);
+void keel_x86_complete_events(struct keel_vcpu *vcpu);
+void keel_x86_iret_exit(struct keel_vcpu *vcpu);
+bool keel_x86_ready_for_interrupt(struct keel_vcpu *vcpu);
+bool keel_x86_irq_queued(struct keel_vcpu *vcpu, u8 *vector);
+void keel_x86_queue_irq(struct keel_vcpu *vcpu, u8 vector);
+long keel_x86_interrupt(struct keel_vcpu *vcpu,
+			const struct keel_interrupt __user *u);
+long keel_x86_nmi(struct keel_vcpu *vcpu);
+long keel_x86_get_vcpu_events(struct keel_vcpu *vcpu,
+			      struct keel_vcpu_events __user *u);
+long keel_x86_set_vcpu_events(struct keel_vcpu *vcpu,
+			      const struct keel_vcpu_events __user *u);
+
+/* debugreg.c */
+void keel_x86_debugreg_reset(struct keel_vcpu *vcpu);
+void keel_x86_load_guest_db(struct keel_vcpu *vcpu);
+void keel_x86_save_guest_db(struct keel_vcpu *vcpu);
+long keel_x86_get_debugregs(struct keel_vcpu *vcpu,
+			    struct keel_debugregs __user *u);
+long keel_x86_set_debugregs(struct keel_vcpu *vcpu,
+			    const struct keel_debugregs __user *u);
 
 /* fpu_state.c */
 long keel_x86_get_fpu(struct keel_vcpu *vcpu, struct keel_fpu __user *u);

@@ -28,6 +28,10 @@
 #define KEEL_CAP_NR_VCPUS		9
 #define KEEL_CAP_NR_MEMSLOTS		10
 #define KEEL_CAP_MP_STATE		14
+#define KEEL_CAP_USER_NMI		22
+#define KEEL_CAP_VCPU_EVENTS		41
+#define KEEL_CAP_INTR_SHADOW		49
+#define KEEL_CAP_DEBUGREGS		50
 #define KEEL_CAP_XSAVE			55
 #define KEEL_CAP_XCRS			56
 #define KEEL_CAP_SYNC_MMU		16
@@ -40,6 +44,7 @@
 #define KEEL_CAP_MAX_VCPU_ID		128
 #define KEEL_CAP_IMMEDIATE_EXIT		136
 #define KEEL_CAP_X86_DISABLE_EXITS	143
+#define KEEL_CAP_EXCEPTION_PAYLOAD	164
 #define KEEL_CAP_GET_MSR_FEATURES	153
 #define KEEL_CAP_XSAVE2			208
 
@@ -314,6 +319,62 @@ struct keel_mp_state {
 #define KEEL_MP_STATE_HALTED		3
 #define KEEL_MP_STATE_SIPI_RECEIVED	4
 
+/* KEEL_GET_VCPU_EVENTS, KEEL_SET_VCPU_EVENTS */
+struct keel_vcpu_events {
+	struct {
+		__u8  injected;
+		__u8  nr;
+		__u8  has_error_code;
+		__u8  pending;	/* with KEEL_VCPUEVENT_VALID_PAYLOAD */
+		__u32 error_code;
+	} exception;
+	struct {
+		__u8  injected;
+		__u8  nr;
+		__u8  soft;
+		__u8  shadow;	/* KEEL_X86_SHADOW_INT_* */
+	} interrupt;
+	struct {
+		__u8  injected;
+		__u8  pending;
+		__u8  masked;
+		__u8  pad;	/* must be 0 */
+	} nmi;
+	__u32 sipi_vector;
+	__u32 flags;	/* KEEL_VCPUEVENT_VALID_* */
+	struct {
+		__u8  smm;
+		__u8  pending;
+		__u8  smm_inside_nmi;
+		__u8  latched_init;
+	} smi;
+	struct {
+		__u8  pending;
+	} triple_fault;
+	__u8  reserved[26];	/* must be 0 */
+	__u8  exception_has_payload;
+	__u64 exception_payload;
+};
+
+#define KEEL_VCPUEVENT_VALID_NMI_PENDING	0x00000001
+#define KEEL_VCPUEVENT_VALID_SIPI_VECTOR	0x00000002
+#define KEEL_VCPUEVENT_VALID_SHADOW		0x00000004
+#define KEEL_VCPUEVENT_VALID_SMM		0x00000008
+#define KEEL_VCPUEVENT_VALID_PAYLOAD		0x00000010
+#define KEEL_VCPUEVENT_VALID_TRIPLE_FAULT	0x00000020
+
+#define KEEL_X86_SHADOW_INT_MOV_SS	0x01
+#define KEEL_X86_SHADOW_INT_STI		0x02
+
+/* KEEL_GET_DEBUGREGS, KEEL_SET_DEBUGREGS */
+struct keel_debugregs {
+	__u64 db[4];
+	__u64 dr6;
+	__u64 dr7;
+	__u64 flags;		/* must be 0 */
+	__u64 reserved[9];	/* must be 0 */
+};
+
 /* KEEL_ENABLE_CAP */
 struct keel_enable_cap {
 	__u32 cap;
@@ -363,5 +424,10 @@ struct keel_enable_cap {
 #define KEEL_GET_XSAVE2			_IOR(KEELIO, 0xcf, struct keel_xsave)
 #define KEEL_SET_CPUID2			_IOW(KEELIO, 0x90, struct keel_cpuid2)
 #define KEEL_GET_CPUID2			_IOWR(KEELIO, 0x91, struct keel_cpuid2)
+#define KEEL_NMI			_IO(KEELIO, 0x9a)
+#define KEEL_GET_VCPU_EVENTS		_IOR(KEELIO, 0x9f, struct keel_vcpu_events)
+#define KEEL_SET_VCPU_EVENTS		_IOW(KEELIO, 0xa0, struct keel_vcpu_events)
+#define KEEL_GET_DEBUGREGS		_IOR(KEELIO, 0xa1, struct keel_debugregs)
+#define KEEL_SET_DEBUGREGS		_IOW(KEELIO, 0xa2, struct keel_debugregs)
 
 #endif /* _UAPI_LINUX_KEEL_H */

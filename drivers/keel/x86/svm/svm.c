@@ -222,8 +222,8 @@ static void keel_svm_vcpu_reset(struct keel_vcpu *vcpu)
 	s->idtr.limit = 0xffff;
 	s->efer = EFER_SVME;
 	s->cr0 = X86_CR0_NW | X86_CR0_CD | X86_CR0_ET;
-	s->dr6 = 0xffff0ff0;
-	s->dr7 = 0x400;
+	s->dr6 = KEEL_DR6_INIT;
+	s->dr7 = KEEL_DR7_INIT;
 	s->g_pat = KEEL_DEFAULT_PAT;
 	svm->force_new_asid = true;
 }
@@ -492,34 +492,97 @@ static bool keel_svm_set_msr_field(struct keel_vcpu *vcpu, u32 msr, u64 val)
 	return true;
 }
 
-static void keel_svm_inject_exception(struct keel_vcpu *vcpu, u8 vector,
-				      bool has_error, u32 error)
+static const u64 keel_svm_event_types[] = {
+	[KEEL_EVENT_INTR] = EVTINJ_TYPE_INTR,
+	[KEEL_EVENT_NMI] = EVTINJ_TYPE_NMI,
+	[KEEL_EVENT_EXCEPTION] = EVTINJ_TYPE_EXEPT,
+	[KEEL_EVENT_SOFT_INTR] = EVTINJ_TYPE_SOFT,
+};
+
+static void keel_svm_inject_event(struct keel_vcpu *vcpu,
+				  const struct keel_x86_event *ev)
 {
 	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
 
-	c->event_inj = vector | EVTINJ_TYPE_EXEPT | EVTINJ_VALID |
-		       (has_error ? EVTINJ_VALID_ERR | ((u64)error << 32) : 0);
+	c->event_inj = 0;
+	if (!ev)
+		return;
+	c->event_inj = ev->vector | keel_svm_event_types[ev->type] |
+		       EVTINJ_VALID |
+		       (ev->has_error ? EVTINJ_VALID_ERR |
+					((u64)ev->error << 32) : 0);
 }
 
-static void keel_svm_inject_irq(struct keel_vcpu *vcpu, u8 vector)
+/*
+ * An event whose delivery the exit cut short. Software interrupts (and
+ * the INT3/INTO exceptions, see the x86 core) are executed again rather
+ * than re-injected, so they push the right return address without NRIP
+ * save.
+ */
+static bool keel_svm_interrupted_event(struct keel_vcpu *vcpu,
+				       struct keel_x86_event *ev)
 {
-	to_svm(vcpu)->vmcb->control.event_inj = vector | EVTINJ_TYPE_INTR |
-						EVTINJ_VALID;
-}
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+	u64 info = c->exit_int_info;
 
-static bool keel_svm_irq_pending(struct keel_vcpu *vcpu, u8 *vector)
-{
-	u64 ev = to_svm(vcpu)->vmcb->control.event_inj;
-
-	if (!(ev & EVTINJ_VALID) || (ev & EVTINJ_TYPE_MASK) != EVTINJ_TYPE_INTR)
+	c->event_inj = 0;
+	if (!(info & EVTINJ_VALID))
 		return false;
-	*vector = ev & EVTINJ_VEC_MASK;
+	switch (info & EVTINJ_TYPE_MASK) {
+	case EVTINJ_TYPE_INTR:
+		ev->type = KEEL_EVENT_INTR;
+		break;
+	case EVTINJ_TYPE_NMI:
+		ev->type = KEEL_EVENT_NMI;
+		break;
+	case EVTINJ_TYPE_EXEPT:
+		ev->type = KEEL_EVENT_EXCEPTION;
+		break;
+	default:
+		ev->type = KEEL_EVENT_SOFT_INTR;
+		break;
+	}
+	ev->vector = info & EVTINJ_VEC_MASK;
+	ev->has_error = info & EVTINJ_VALID_ERR;
+	ev->error = info >> 32;
 	return true;
 }
 
-static bool keel_svm_event_pending(struct keel_vcpu *vcpu)
+static bool keel_svm_get_interrupt_shadow(struct keel_vcpu *vcpu)
 {
-	return to_svm(vcpu)->vmcb->control.event_inj & EVTINJ_VALID;
+	return to_svm(vcpu)->vmcb->control.int_state & SVM_INTERRUPT_SHADOW;
+}
+
+static void keel_svm_set_interrupt_shadow(struct keel_vcpu *vcpu, bool on)
+{
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+
+	c->int_state = (c->int_state & ~SVM_INTERRUPT_SHADOW) |
+		       (on ? SVM_INTERRUPT_SHADOW : 0);
+}
+
+static void keel_svm_set_iret_intercept(struct keel_vcpu *vcpu, bool on)
+{
+	u32 *w3 = &to_svm(vcpu)->vmcb->control.intercepts[INTERCEPT_WORD3];
+
+	*w3 = on ? *w3 | INTERCEPT_IRET : *w3 & ~INTERCEPT_IRET;
+}
+
+static u64 keel_svm_get_dr(struct keel_vcpu *vcpu, int dr)
+{
+	struct vmcb_save *s = &to_svm(vcpu)->vmcb->save;
+
+	return dr == 6 ? s->dr6 : s->dr7;
+}
+
+static void keel_svm_set_dr(struct keel_vcpu *vcpu, int dr, u64 val)
+{
+	struct vmcb_save *s = &to_svm(vcpu)->vmcb->save;
+
+	if (dr == 6)
+		s->dr6 = val;
+	else
+		s->dr7 = val;
 }
 
 /* With V_INTR_MASKING the guest's own RFLAGS.IF gates its interrupts. */
@@ -588,15 +651,18 @@ static void keel_svm_enter_guest(struct keel_vcpu *vcpu)
 	keel_clgi();
 	keel_fpu_switch_xcr0_guest(vcpu);
 	host_dr7 = keel_get_dr7();
+	/* The host's DR7 cannot fire on the guest's DR0-3 from here on. */
+	if (host_dr7 & ~KEEL_DR7_INIT)
+		keel_set_dr7(KEEL_DR7_INIT);
+	keel_x86_load_guest_db(vcpu);
 
 	keel_svm_vcpu_run(svm->vmcb_pa, regs, page_to_phys(sd->host_save));
 
+	/* DR0-3 are not intercepted: the guest may have written them. */
+	keel_x86_save_guest_db(vcpu);
 	if (keel_get_dr7() != host_dr7)
 		keel_set_dr7(host_dr7);
-	/*
-	 * DR0-3 are not intercepted: the guest may have written the CPU's.
-	 * Host breakpoints (perf, ptrace) must see their addresses again.
-	 */
+	/* Host breakpoints (perf, ptrace) must see their addresses again. */
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
 	keel_fpu_switch_xcr0_host(vcpu);
@@ -634,10 +700,13 @@ const struct keel_x86_ops keel_svm_ops = {
 	.set_msr_field		= keel_svm_set_msr_field,
 	.enter_guest		= keel_svm_enter_guest,
 	.handle_exit		= keel_svm_handle_exit,
-	.inject_exception	= keel_svm_inject_exception,
-	.inject_irq		= keel_svm_inject_irq,
-	.irq_pending		= keel_svm_irq_pending,
-	.event_pending		= keel_svm_event_pending,
+	.inject_event		= keel_svm_inject_event,
+	.interrupted_event	= keel_svm_interrupted_event,
+	.get_interrupt_shadow	= keel_svm_get_interrupt_shadow,
+	.set_interrupt_shadow	= keel_svm_set_interrupt_shadow,
+	.set_iret_intercept	= keel_svm_set_iret_intercept,
+	.get_dr			= keel_svm_get_dr,
+	.set_dr			= keel_svm_set_dr,
 	.interrupt_allowed	= keel_svm_interrupt_allowed,
 	.set_irq_window		= keel_svm_set_irq_window,
 	.flush_guest_tlb	= keel_svm_flush_guest_tlb,

@@ -18,26 +18,6 @@ static u64 keel_svm_next_rip(struct keel_vcpu *vcpu, unsigned int len)
 	return vcpu->arch.rip + len;
 }
 
-/*
- * An event whose delivery the exit interrupted is delivered again on the
- * next entry. Software interrupts and #BP/#OF are instead re-executed, so
- * they push the right return address without NRIP save.
- */
-static void keel_svm_requeue_event(struct vmcb *vmcb)
-{
-	u64 info = vmcb->control.exit_int_info;
-	u64 type = info & EVTINJ_TYPE_MASK;
-	u8 vec = info & EVTINJ_VEC_MASK;
-
-	vmcb->control.event_inj = 0;
-	if (!(info & EVTINJ_VALID))
-		return;
-	if (type == EVTINJ_TYPE_SOFT ||
-	    (type == EVTINJ_TYPE_EXEPT && (vec == 3 || vec == 4)))
-		return;
-	vmcb->control.event_inj = info;
-}
-
 static int keel_svm_ioio(struct keel_vcpu *vcpu, struct vmcb *vmcb)
 {
 	u64 info = vmcb->control.exit_info_1;
@@ -71,7 +51,7 @@ static int keel_svm_npf(struct keel_vcpu *vcpu, struct vmcb *vmcb)
 
 static int keel_svm_ud(struct keel_vcpu *vcpu)
 {
-	keel_x86->inject_exception(vcpu, KEEL_EXC_UD, false, 0);
+	keel_x86_queue_exception(vcpu, KEEL_EXC_UD, false, 0);
 	return 1;
 }
 
@@ -86,8 +66,6 @@ int keel_svm_handle_exit(struct keel_vcpu *vcpu)
 		 vcpu->vcpu_id, code, vmcb->control.exit_info_1,
 		 vmcb->control.exit_info_2, vcpu->arch.rip,
 		 vmcb->control.exit_int_info);
-	keel_svm_requeue_event(vmcb);
-
 	switch (code) {
 	case SVM_EXIT_INTR:
 	case SVM_EXIT_NMI:
@@ -96,6 +74,11 @@ int keel_svm_handle_exit(struct keel_vcpu *vcpu)
 	case SVM_EXIT_VINTR:
 		/* The window is open; the x86 core tells userspace. */
 		keel_x86->set_irq_window(vcpu, false);
+		return 1;
+	case SVM_EXIT_IRET:
+		/* Before the IRET executes: see keel_x86_iret_exit(). */
+		vmcb->control.intercepts[INTERCEPT_WORD3] &= ~INTERCEPT_IRET;
+		keel_x86_iret_exit(vcpu);
 		return 1;
 	case SVM_EXIT_CR4_WRITE:
 		return keel_x86_handle_cr4_write(vcpu);

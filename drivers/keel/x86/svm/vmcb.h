@@ -131,6 +131,7 @@ static inline void vmcb_layout_checks(void)
 #define INTERCEPT_INIT		BIT(3)
 #define INTERCEPT_VINTR		BIT(4)
 #define INTERCEPT_CPUID		BIT(18)
+#define INTERCEPT_IRET		BIT(20)
 #define INTERCEPT_INVD		BIT(22)
 #define INTERCEPT_HLT		BIT(24)
 #define INTERCEPT_INVLPGA	BIT(26)
@@ -193,6 +194,7 @@ static inline void vmcb_layout_checks(void)
 #define SVM_EXIT_INIT		0x063
 #define SVM_EXIT_VINTR		0x064
 #define SVM_EXIT_CPUID		0x072
+#define SVM_EXIT_IRET		0x074
 #define SVM_EXIT_INVD		0x076
 #define SVM_EXIT_HLT		0x078
 #define SVM_EXIT_INVLPGA	0x07a

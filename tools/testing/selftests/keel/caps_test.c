@@ -364,6 +364,91 @@ static bool use_disable_exits(long v)
 	return (v & KEEL_X86_DISABLE_EXITS_HLT) && ok;
 }
 
+volatile u64 caps_nmi_count;
+extern char caps_nmi_handler[];
+asm(".pushsection .text\n"
+	"caps_nmi_handler:\n"
+	"  incq caps_nmi_count(%rip)\n"
+	"  iretq\n"
+	".popsection\n");
+
+static void guest_wait_nmi(void)
+{
+	u64 i;
+
+	for (i = 0; i < 100000000 && !caps_nmi_count; i++)
+		asm volatile("pause");
+	GUEST_SYNC(caps_nmi_count);
+}
+
+/* KEEL_NMI reaches the guest's NMI handler. */
+static bool use_user_nmi(long v)
+{
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_wait_nmi, 1,
+					     &vcpu);
+	struct kl_ucall uc;
+	bool ok;
+
+	kl_vm_set_idt_gate(vm, 2, caps_nmi_handler);
+	ok = !kl_ioctl(vcpu->fd, KEEL_NMI, 0) &&
+	     kl_run_ucall(vcpu, &uc) == KL_UCALL_SYNC && uc.args[0] == 1;
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
+	return v == 1 && ok;
+}
+
+static bool use_vcpu_events(long v)
+{
+	return v == 1 && get_set(KEEL_GET_VCPU_EVENTS, KEEL_SET_VCPU_EVENTS,
+				 sizeof(struct keel_vcpu_events));
+}
+
+static bool use_debugregs(long v)
+{
+	return v == 1 && get_set(KEEL_GET_DEBUGREGS, KEEL_SET_DEBUGREGS,
+				 sizeof(struct keel_debugregs));
+}
+
+/* An interrupt shadow set through VCPU_EVENTS reads back. */
+static bool use_intr_shadow(long v)
+{
+	int vm = create_vm(), fd = kl_ioctl(vm, KEEL_CREATE_VCPU, 0);
+	struct keel_vcpu_events e;
+	bool ok = false;
+
+	if (fd >= 0 && !kl_ioctl(fd, KEEL_GET_VCPU_EVENTS, (unsigned long)&e)) {
+		e.interrupt.shadow = KEEL_X86_SHADOW_INT_MOV_SS;
+		e.flags = KEEL_VCPUEVENT_VALID_SHADOW;
+		ok = !kl_ioctl(fd, KEEL_SET_VCPU_EVENTS, (unsigned long)&e) &&
+		     !kl_ioctl(fd, KEEL_GET_VCPU_EVENTS, (unsigned long)&e) &&
+		     (e.flags & KEEL_VCPUEVENT_VALID_SHADOW) &&
+		     e.interrupt.shadow;
+		close(fd);
+	}
+	close(vm);
+	return v == 1 && ok;
+}
+
+/* Enabling it makes GET_VCPU_EVENTS report payloads; 0 turns it off. */
+static bool use_exception_payload(long v)
+{
+	int vm = create_vm(), fd = kl_ioctl(vm, KEEL_CREATE_VCPU, 0);
+	struct keel_vcpu_events e;
+	bool on = false, off = false;
+
+	if (fd >= 0 && !enable_cap(vm, KEEL_CAP_EXCEPTION_PAYLOAD, 1) &&
+	    !kl_ioctl(fd, KEEL_GET_VCPU_EVENTS, (unsigned long)&e))
+		on = e.flags & KEEL_VCPUEVENT_VALID_PAYLOAD;
+	if (fd >= 0 && !enable_cap(vm, KEEL_CAP_EXCEPTION_PAYLOAD, 0) &&
+	    !kl_ioctl(fd, KEEL_GET_VCPU_EVENTS, (unsigned long)&e))
+		off = !(e.flags & KEEL_VCPUEVENT_VALID_PAYLOAD);
+	if (fd >= 0)
+		close(fd);
+	close(vm);
+	return v == 1 && on && off;
+}
+
 static const struct {
 	u32 nr;
 	const char *name;
@@ -392,6 +477,12 @@ static const struct {
 	{ KEEL_CAP_XSAVE, "XSAVE", use_xsave },
 	{ KEEL_CAP_XCRS, "XCRS", use_xcrs },
 	{ KEEL_CAP_XSAVE2, "XSAVE2", use_xsave2 },
+	{ KEEL_CAP_USER_NMI, "USER_NMI", use_user_nmi },
+	{ KEEL_CAP_VCPU_EVENTS, "VCPU_EVENTS", use_vcpu_events },
+	{ KEEL_CAP_INTR_SHADOW, "INTR_SHADOW", use_intr_shadow },
+	{ KEEL_CAP_DEBUGREGS, "DEBUGREGS", use_debugregs },
+	{ KEEL_CAP_EXCEPTION_PAYLOAD, "EXCEPTION_PAYLOAD",
+	  use_exception_payload },
 };
 
 static int find_check(u32 nr)

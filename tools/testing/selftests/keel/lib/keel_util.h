@@ -70,6 +70,8 @@ void *kl_gpa_to_hva(struct kl_vm *vm, u64 gpa);
 
 /* Copy the test binary into the guest and set up paging, GDT and IDT. */
 void kl_vm_setup_long_mode(struct kl_vm *vm);
+/* Point IDT entry @vector at @handler (guest code ending in IRETQ). */
+void kl_vm_set_idt_gate(struct kl_vm *vm, int vector, void *handler);
 /* Start @vcpu in 64-bit mode at @fn(arg0, arg1) on its own stack. */
 void kl_vcpu_setup_long_mode(struct kl_vcpu *vcpu, void *fn, u64 arg0,
 			     u64 arg1);

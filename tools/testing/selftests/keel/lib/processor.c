@@ -122,7 +122,6 @@ void kl_vm_setup_long_mode(struct kl_vm *vm)
 	u64 *pdpt = kl_gpa_to_hva(vm, KL_GPA_PDPT);
 	u64 *pd = kl_gpa_to_hva(vm, KL_GPA_PD);
 	u64 *gdt = kl_gpa_to_hva(vm, KL_GPA_GDT);
-	u64 *idt = kl_gpa_to_hva(vm, KL_GPA_IDT);
 	u64 i;
 
 	kl_copy_self(vm);
@@ -140,15 +139,21 @@ void kl_vm_setup_long_mode(struct kl_vm *vm)
 		 ((KL_GPA_TSS >> 24) << 56);
 	gdt[4] = KL_GPA_TSS >> 32;
 
-	for (i = 0; i < 256; i++) {
-		u64 h = i < 32 ? (u64)(unsigned long)kl_idt_stubs + i * 16 :
-			(u64)(unsigned long)kl_irq_stubs + (i - 32) * 16;
-
-		idt[2 * i] = (h & 0xffff) | ((u64)KL_SEL_CODE64 << 16) |
-			     (0x8eULL << 40) | (((h >> 16) & 0xffff) << 48);
-		idt[2 * i + 1] = h >> 32;
-	}
+	for (i = 0; i < 256; i++)
+		kl_vm_set_idt_gate(vm, i, i < 32 ? kl_idt_stubs + i * 16 :
+				   kl_irq_stubs + (i - 32) * 16);
 	vm->long_mode_ready = true;
+}
+
+void kl_vm_set_idt_gate(struct kl_vm *vm, int vector, void *handler)
+{
+	u64 *idt = kl_gpa_to_hva(vm, KL_GPA_IDT);
+	u64 h = (u64)(unsigned long)handler;
+
+	/* A present 64-bit interrupt gate, DPL0, no IST. */
+	idt[2 * vector] = (h & 0xffff) | ((u64)KL_SEL_CODE64 << 16) |
+			  (0x8eULL << 40) | (((h >> 16) & 0xffff) << 48);
+	idt[2 * vector + 1] = h >> 32;
 }
 
 static void kl_seg(struct keel_segment *s, u16 sel, u8 type, bool code)
