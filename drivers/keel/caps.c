@@ -63,6 +63,12 @@ static long keel_cap_xsave2(struct keel_vm *vm)
 	return sizeof(struct keel_xsave);
 }
 
+/* The KEEL_GUESTDBG_* bits KEEL_SET_GUEST_DEBUG accepts. */
+static long keel_cap_guest_debug2(struct keel_vm *vm)
+{
+	return keel_arch_guest_debug_supported();
+}
+
 static long keel_cap_max_vcpu_id(struct keel_vm *vm)
 {
 	return vm ? keel_vm_max_vcpu_ids(vm) : KEEL_MAX_VCPU_IDS;
@@ -116,6 +122,9 @@ static const struct keel_cap keel_caps[] = {
 	{ KEEL_CAP_XCRS, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_XSAVE2, KEEL_SCOPE_SYSTEM, false, keel_cap_xsave2 },
 	{ KEEL_CAP_USER_NMI, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_SET_GUEST_DEBUG, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_SET_GUEST_DEBUG2, KEEL_SCOPE_SYSTEM, false,
+	  keel_cap_guest_debug2 },
 	{ KEEL_CAP_VCPU_EVENTS, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_INTR_SHADOW, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_DEBUGREGS, KEEL_SCOPE_SYSTEM, false, keel_cap_one },

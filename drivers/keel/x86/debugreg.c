@@ -19,7 +19,7 @@ void keel_x86_debugreg_reset(struct keel_vcpu *vcpu)
 
 void keel_x86_load_guest_db(struct keel_vcpu *vcpu)
 {
-	u64 *db = vcpu->arch.db;
+	u64 *db = keel_x86_active_db(vcpu);
 
 	set_debugreg(db[0], 0);
 	set_debugreg(db[1], 1);
@@ -30,6 +30,10 @@ void keel_x86_load_guest_db(struct keel_vcpu *vcpu)
 void keel_x86_save_guest_db(struct keel_vcpu *vcpu)
 {
 	u64 *db = vcpu->arch.db;
+
+	/* With userspace's breakpoints loaded, guest MOV DRs exit instead. */
+	if (db != keel_x86_active_db(vcpu))
+		return;
 
 	get_debugreg(db[0], 0);
 	get_debugreg(db[1], 1);
@@ -45,7 +49,7 @@ long keel_x86_get_debugregs(struct keel_vcpu *vcpu,
 	memset(&d, 0, sizeof(d));
 	memcpy(d.db, vcpu->arch.db, sizeof(d.db));
 	d.dr6 = keel_x86->get_dr(vcpu, 6);
-	d.dr7 = keel_x86->get_dr(vcpu, 7);
+	d.dr7 = keel_x86_get_guest_dr7(vcpu);
 	return copy_to_user(u, &d, sizeof(d)) ? -EFAULT : 0;
 }
 
@@ -70,6 +74,6 @@ long keel_x86_set_debugregs(struct keel_vcpu *vcpu,
 			return -EINVAL;
 	memcpy(vcpu->arch.db, d.db, sizeof(d.db));
 	keel_x86->set_dr(vcpu, 6, d.dr6);
-	keel_x86->set_dr(vcpu, 7, d.dr7);
+	keel_x86_set_guest_dr7(vcpu, d.dr7);
 	return 0;
 }

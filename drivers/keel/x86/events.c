@@ -152,6 +152,7 @@ void keel_x86_iret_exit(struct keel_vcpu *vcpu)
 bool keel_x86_ready_for_interrupt(struct keel_vcpu *vcpu)
 {
 	return !keel_event_in_flight(&vcpu->arch.ev) &&
+	       !keel_x86_irqs_blocked(vcpu) &&
 	       keel_x86->interrupt_allowed(vcpu);
 }
 

@@ -200,6 +200,7 @@ void keel_x86_vcpu_reset(struct keel_vcpu *vcpu)
 	memset(&vcpu->arch.ev, 0, sizeof(vcpu->arch.ev));
 	keel_x86_debugreg_reset(vcpu);
 	keel_x86->vcpu_reset(vcpu);
+	keel_x86_guest_debug_reset(vcpu);
 }
 
 void keel_arch_vcpu_free(struct keel_vcpu *vcpu)
@@ -209,9 +210,13 @@ void keel_arch_vcpu_free(struct keel_vcpu *vcpu)
 	keel_fpu_vcpu_free(vcpu);
 }
 
+/* keel completed the guest's instruction: move on, trapping if stepping. */
 void keel_x86_skip_to(struct keel_vcpu *vcpu, u64 next_rip)
 {
 	vcpu->arch.rip = next_rip;
+	if ((vcpu->arch.rflags & X86_EFLAGS_TF) ||
+	    (vcpu->arch.guest_debug & KEEL_GUESTDBG_SINGLESTEP))
+		vcpu->arch.step_trap = true;
 }
 
 int keel_x86_internal_error(struct keel_vcpu *vcpu, u32 suberror,
@@ -269,6 +274,7 @@ int keel_x86_handle_xsetbv(struct keel_vcpu *vcpu, u64 next_rip)
 int keel_arch_complete_userspace_exit(struct keel_vcpu *vcpu)
 {
 	enum keel_pending_io p = vcpu->arch.pending;
+	int r;
 
 	vcpu->arch.pending = KEEL_PENDING_NONE;
 	/* Userspace moved RIP (SET_REGS): the instruction is abandoned. */
@@ -276,12 +282,15 @@ int keel_arch_complete_userspace_exit(struct keel_vcpu *vcpu)
 		return 1;
 	switch (p) {
 	case KEEL_PENDING_PIO:
-		return keel_x86_complete_pio(vcpu);
+		r = keel_x86_complete_pio(vcpu);
+		break;
 	case KEEL_PENDING_MMIO:
-		return keel_x86_complete_mmio(vcpu);
+		r = keel_x86_complete_mmio(vcpu);
+		break;
 	default:
-		return 1;
+		r = 1;
 	}
+	return r > 0 ? keel_x86_deliver_step(vcpu) : r;
 }
 
 /* RUN's x86 input: CR8 (the TPR) when there is no in-kernel APIC. */
@@ -315,6 +324,7 @@ void keel_arch_run_output(struct keel_vcpu *vcpu)
 int keel_arch_vcpu_run_once(struct keel_vcpu *vcpu)
 {
 	int cpu, r;
+	bool tf;
 
 	keel_x86_prepare_events(vcpu);
 	keel_fpu_load_guest(vcpu);
@@ -349,7 +359,9 @@ int keel_arch_vcpu_run_once(struct keel_vcpu *vcpu)
 		return 1;
 	}
 
+	tf = keel_x86_singlestep_begin(vcpu);
 	keel_x86->enter_guest(vcpu);
+	keel_x86_singlestep_end(vcpu, tf);
 
 	WRITE_ONCE(vcpu->mode, KEEL_OUTSIDE_GUEST_MODE);
 	local_irq_enable();
@@ -357,6 +369,8 @@ int keel_arch_vcpu_run_once(struct keel_vcpu *vcpu)
 	keel_x86_complete_events(vcpu);
 
 	r = keel_x86->handle_exit(vcpu);
+	if (r > 0)
+		r = keel_x86_deliver_step(vcpu);
 	if (r > 0 && READ_ONCE(vcpu->run->request_interrupt_window) &&
 	    keel_x86_ready_for_interrupt(vcpu)) {
 		vcpu->run->exit_reason = KEEL_EXIT_IRQ_WINDOW_OPEN;
@@ -621,6 +635,8 @@ long keel_arch_vcpu_ioctl(struct keel_vcpu *vcpu, unsigned int cmd,
 		return keel_x86_interrupt(vcpu, argp);
 	case KEEL_NMI:
 		return keel_x86_nmi(vcpu);
+	case KEEL_SET_GUEST_DEBUG:
+		return keel_x86_set_guest_debug(vcpu, argp);
 	case KEEL_GET_VCPU_EVENTS:
 		return keel_x86_get_vcpu_events(vcpu, argp);
 	case KEEL_SET_VCPU_EVENTS:

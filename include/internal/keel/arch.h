@@ -38,6 +38,8 @@ long keel_arch_disable_exits_supported(struct keel_vm *vm);
 int keel_arch_enable_disable_exits(struct keel_vm *vm,
 				   const struct keel_enable_cap *cap);
 
+/* KEEL_CAP_SET_GUEST_DEBUG2: the KEEL_GUESTDBG_* flags supported */
+long keel_arch_guest_debug_supported(void);
 /* KEEL_CAP_EXCEPTION_PAYLOAD: args[0] 1 on, 0 off, at any time. */
 int keel_arch_enable_exception_payload(struct keel_vm *vm,
 				       const struct keel_enable_cap *cap);

@@ -7,6 +7,7 @@
 #ifndef _KEEL_X86_H
 #define _KEEL_X86_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 
 struct keel_vm;
@@ -124,6 +125,13 @@ struct keel_arch_vcpu {
 	u64 ucode_rev;		/* MSR_IA32_UCODE_REV as the guest reads it */
 	struct keel_x86_events ev;
 	u64 db[4];		/* the guest's DR0-3 */
+	/* KEEL_SET_GUEST_DEBUG: KEEL_GUESTDBG_* and userspace's breakpoints */
+	u32 guest_debug;
+	u64 eff_db[4];		/* DR0-3 in the CPU while USE_HW_BP */
+	u64 debug_dr7;		/* DR7 in the VMCB while USE_HW_BP */
+	u64 guest_dr7;		/* the guest's own DR7 meanwhile */
+	/* keel completed an instruction for the guest with TF set */
+	bool step_trap;
 	void *backend;		/* the vendor backend's per-vCPU state */
 };
 
@@ -187,6 +195,8 @@ struct keel_x86_ops {
 	void (*set_interrupt_shadow)(struct keel_vcpu *vcpu, bool on);
 	/* Exit before the guest's next IRET (the end of an NMI handler). */
 	void (*set_iret_intercept)(struct keel_vcpu *vcpu, bool on);
+	/* Intercept #DB and MOV DR as arch.guest_debug requires. */
+	void (*update_debug_intercepts)(struct keel_vcpu *vcpu);
 	/* DR6 and DR7 live in the backend; DR0-3 in struct keel_arch_vcpu. */
 	u64 (*get_dr)(struct keel_vcpu *vcpu, int dr);
 	void (*set_dr)(struct keel_vcpu *vcpu, int dr, u64 val);
@@ -205,6 +215,7 @@ extern const struct keel_x86_ops keel_svm_ops;
 #define KEEL_DR6_INIT		0xffff0ff0ULL
 #define KEEL_DR7_INIT		0x400ULL
 #define KEEL_DR6_TRAP_BITS	0xfULL
+#define KEEL_DR6_BS		BIT_ULL(14)
 
 #define KEEL_EXC_DE	0
 #define KEEL_EXC_DB	1
@@ -251,6 +262,20 @@ long keel_x86_get_debugregs(struct keel_vcpu *vcpu,
 			    struct keel_debugregs __user *u);
 long keel_x86_set_debugregs(struct keel_vcpu *vcpu,
 			    const struct keel_debugregs __user *u);
+
+/* guest_debug.c */
+u64 *keel_x86_active_db(struct keel_vcpu *vcpu);
+u64 keel_x86_get_guest_dr7(struct keel_vcpu *vcpu);
+void keel_x86_set_guest_dr7(struct keel_vcpu *vcpu, u64 val);
+void keel_x86_guest_debug_reset(struct keel_vcpu *vcpu);
+bool keel_x86_singlestep_begin(struct keel_vcpu *vcpu);
+void keel_x86_singlestep_end(struct keel_vcpu *vcpu, bool set);
+bool keel_x86_irqs_blocked(struct keel_vcpu *vcpu);
+int keel_x86_debug_exit(struct keel_vcpu *vcpu);
+int keel_x86_deliver_step(struct keel_vcpu *vcpu);
+int keel_x86_handle_dr_access(struct keel_vcpu *vcpu, int dr, bool write);
+long keel_x86_set_guest_debug(struct keel_vcpu *vcpu,
+			      const struct keel_guest_debug __user *u);
 
 /* fpu_state.c */
 long keel_x86_get_fpu(struct keel_vcpu *vcpu, struct keel_fpu __user *u);

@@ -29,6 +29,7 @@
 #define KEEL_CAP_NR_MEMSLOTS		10
 #define KEEL_CAP_MP_STATE		14
 #define KEEL_CAP_USER_NMI		22
+#define KEEL_CAP_SET_GUEST_DEBUG	23
 #define KEEL_CAP_VCPU_EVENTS		41
 #define KEEL_CAP_INTR_SHADOW		49
 #define KEEL_CAP_DEBUGREGS		50
@@ -46,6 +47,7 @@
 #define KEEL_CAP_X86_DISABLE_EXITS	143
 #define KEEL_CAP_EXCEPTION_PAYLOAD	164
 #define KEEL_CAP_GET_MSR_FEATURES	153
+#define KEEL_CAP_SET_GUEST_DEBUG2	195
 #define KEEL_CAP_XSAVE2			208
 
 /* keel-only capabilities live far above anything KVM will allocate. */
@@ -91,6 +93,15 @@
 /* The vCPU mmap: run structure, then the PIO data page. */
 #define KEEL_PIO_PAGE_OFFSET		1
 
+/* KEEL_EXIT_DEBUG: what stopped the guest */
+struct keel_debug_exit_arch {
+	__u32 exception;	/* 1 (#DB) or 3 (#BP) */
+	__u32 pad;
+	__u64 pc;		/* linear address: CS base + RIP */
+	__u64 dr6;
+	__u64 dr7;
+};
+
 struct keel_run {
 	/* in */
 	__u8 request_interrupt_window;
@@ -123,6 +134,10 @@ struct keel_run {
 			__u32 exception;
 			__u32 error_code;
 		} ex;
+		/* KEEL_EXIT_DEBUG */
+		struct {
+			struct keel_debug_exit_arch arch;
+		} debug;
 		/* KEEL_EXIT_IO */
 		struct {
 			__u8 direction;
@@ -375,6 +390,25 @@ struct keel_debugregs {
 	__u64 reserved[9];	/* must be 0 */
 };
 
+/* KEEL_SET_GUEST_DEBUG */
+struct keel_guest_debug_arch {
+	__u64 debugreg[8];	/* DR0-3, unused 4-6, DR7 */
+};
+
+struct keel_guest_debug {
+	__u32 control;		/* KEEL_GUESTDBG_* */
+	__u32 pad;		/* must be 0 */
+	struct keel_guest_debug_arch arch;
+};
+
+#define KEEL_GUESTDBG_ENABLE		0x00000001
+#define KEEL_GUESTDBG_SINGLESTEP	0x00000002
+#define KEEL_GUESTDBG_USE_SW_BP		0x00010000
+#define KEEL_GUESTDBG_USE_HW_BP		0x00020000
+#define KEEL_GUESTDBG_INJECT_DB		0x00040000
+#define KEEL_GUESTDBG_INJECT_BP		0x00080000
+#define KEEL_GUESTDBG_BLOCKIRQ		0x00100000
+
 /* KEEL_ENABLE_CAP */
 struct keel_enable_cap {
 	__u32 cap;
@@ -425,6 +459,7 @@ struct keel_enable_cap {
 #define KEEL_SET_CPUID2			_IOW(KEELIO, 0x90, struct keel_cpuid2)
 #define KEEL_GET_CPUID2			_IOWR(KEELIO, 0x91, struct keel_cpuid2)
 #define KEEL_NMI			_IO(KEELIO, 0x9a)
+#define KEEL_SET_GUEST_DEBUG		_IOW(KEELIO, 0x9b, struct keel_guest_debug)
 #define KEEL_GET_VCPU_EVENTS		_IOR(KEELIO, 0x9f, struct keel_vcpu_events)
 #define KEEL_SET_VCPU_EVENTS		_IOW(KEELIO, 0xa0, struct keel_vcpu_events)
 #define KEEL_GET_DEBUGREGS		_IOR(KEELIO, 0xa1, struct keel_debugregs)

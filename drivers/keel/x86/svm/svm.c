@@ -568,6 +568,19 @@ static void keel_svm_set_iret_intercept(struct keel_vcpu *vcpu, bool on)
 	*w3 = on ? *w3 | INTERCEPT_IRET : *w3 & ~INTERCEPT_IRET;
 }
 
+/* Userspace debugging the guest sees every #DB and owns DR0-3/DR7. */
+static void keel_svm_update_debug_intercepts(struct keel_vcpu *vcpu)
+{
+	struct vmcb_control *c = &to_svm(vcpu)->vmcb->control;
+	u32 dbg = vcpu->arch.guest_debug;
+
+	c->intercepts[INTERCEPT_EXCEPTION] &= ~BIT(KEEL_EXC_DB);
+	if (dbg & (KEEL_GUESTDBG_SINGLESTEP | KEEL_GUESTDBG_USE_HW_BP))
+		c->intercepts[INTERCEPT_EXCEPTION] |= BIT(KEEL_EXC_DB);
+	c->intercepts[INTERCEPT_DR] = (dbg & KEEL_GUESTDBG_USE_HW_BP) ?
+				      INTERCEPT_DR0_7_RW : 0;
+}
+
 static u64 keel_svm_get_dr(struct keel_vcpu *vcpu, int dr)
 {
 	struct vmcb_save *s = &to_svm(vcpu)->vmcb->save;
@@ -705,6 +718,7 @@ const struct keel_x86_ops keel_svm_ops = {
 	.get_interrupt_shadow	= keel_svm_get_interrupt_shadow,
 	.set_interrupt_shadow	= keel_svm_set_interrupt_shadow,
 	.set_iret_intercept	= keel_svm_set_iret_intercept,
+	.update_debug_intercepts = keel_svm_update_debug_intercepts,
 	.get_dr			= keel_svm_get_dr,
 	.set_dr			= keel_svm_set_dr,
 	.interrupt_allowed	= keel_svm_interrupt_allowed,

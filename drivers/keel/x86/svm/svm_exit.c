@@ -75,6 +75,14 @@ int keel_svm_handle_exit(struct keel_vcpu *vcpu)
 		/* The window is open; the x86 core tells userspace. */
 		keel_x86->set_irq_window(vcpu, false);
 		return 1;
+	case SVM_EXIT_EXCP_BASE + KEEL_EXC_DB:
+		return keel_x86_debug_exit(vcpu);
+	case SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7:
+		return keel_x86_handle_dr_access(vcpu, code - SVM_EXIT_READ_DR0,
+						 false);
+	case SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7:
+		return keel_x86_handle_dr_access(vcpu, code - SVM_EXIT_WRITE_DR0,
+						 true);
 	case SVM_EXIT_IRET:
 		/* Before the IRET executes: see keel_x86_iret_exit(). */
 		vmcb->control.intercepts[INTERCEPT_WORD3] &= ~INTERCEPT_IRET;

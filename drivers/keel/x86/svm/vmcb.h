@@ -124,6 +124,9 @@ static inline void vmcb_layout_checks(void)
 /* intercepts[0]: bits 0-15 CR reads, 16-31 CR writes */
 #define INTERCEPT_CR4_WRITE	BIT(16 + 4)
 
+/* intercepts[1]: bits 0-15 DR reads, 16-31 DR writes */
+#define INTERCEPT_DR0_7_RW	0x00ff00ffU
+
 /* intercepts[3] */
 #define INTERCEPT_INTR		BIT(0)
 #define INTERCEPT_NMI		BIT(1)
@@ -187,6 +190,10 @@ static inline void vmcb_layout_checks(void)
 
 /* Exit codes */
 #define SVM_EXIT_CR4_WRITE	0x014
+#define SVM_EXIT_READ_DR0	0x020
+#define SVM_EXIT_READ_DR7	0x027
+#define SVM_EXIT_WRITE_DR0	0x030
+#define SVM_EXIT_WRITE_DR7	0x037
 #define SVM_EXIT_EXCP_BASE	0x040
 #define SVM_EXIT_INTR		0x060
 #define SVM_EXIT_NMI		0x061

@@ -430,6 +430,55 @@ static bool use_intr_shadow(long v)
 	return v == 1 && ok;
 }
 
+static void guest_nops(void)
+{
+	asm volatile("nop; nop");
+	GUEST_DONE();
+}
+
+/* Single-stepping a guest gives a DEBUG exit. */
+static bool use_set_guest_debug(long v)
+{
+	struct keel_guest_debug d = { .control = KEEL_GUESTDBG_ENABLE |
+					      KEEL_GUESTDBG_SINGLESTEP };
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_nops, 1,
+					     &vcpu);
+	bool ok;
+
+	ok = !kl_ioctlp(vcpu->fd, KEEL_SET_GUEST_DEBUG, &d) &&
+	     !kl_vcpu_run(vcpu) && vcpu->run->exit_reason == KEEL_EXIT_DEBUG;
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
+	return v == 1 && ok;
+}
+
+/*
+ * The advertised control bits: each is accepted (on a vCPU of its own,
+ * as the INJECT bits queue an exception), ENABLE and SINGLESTEP among
+ * them; on keel nothing else is.
+ */
+static bool use_set_guest_debug2(long v)
+{
+	struct keel_guest_debug d = { 0 };
+	bool ok = (v & KEEL_GUESTDBG_ENABLE) && (v & KEEL_GUESTDBG_SINGLESTEP);
+	int vm = create_vm(), fd, i;
+
+	for (i = 0; ok && i < 32; i++) {
+		fd = kl_ioctl(vm, KEEL_CREATE_VCPU, i);
+		if (fd < 0)
+			return false;
+		d.control = KEEL_GUESTDBG_ENABLE | BIT(i);
+		if (v & BIT(i))
+			ok = !kl_ioctlp(fd, KEEL_SET_GUEST_DEBUG, &d);
+		else if (!kl_is_kvm())
+			ok = kl_ioctlp(fd, KEEL_SET_GUEST_DEBUG, &d) == -EINVAL;
+		close(fd);
+	}
+	close(vm);
+	return ok;
+}
+
 /* Enabling it makes GET_VCPU_EVENTS report payloads; 0 turns it off. */
 static bool use_exception_payload(long v)
 {
@@ -478,6 +527,8 @@ static const struct {
 	{ KEEL_CAP_XCRS, "XCRS", use_xcrs },
 	{ KEEL_CAP_XSAVE2, "XSAVE2", use_xsave2 },
 	{ KEEL_CAP_USER_NMI, "USER_NMI", use_user_nmi },
+	{ KEEL_CAP_SET_GUEST_DEBUG, "SET_GUEST_DEBUG", use_set_guest_debug },
+	{ KEEL_CAP_SET_GUEST_DEBUG2, "SET_GUEST_DEBUG2", use_set_guest_debug2 },
 	{ KEEL_CAP_VCPU_EVENTS, "VCPU_EVENTS", use_vcpu_events },
 	{ KEEL_CAP_INTR_SHADOW, "INTR_SHADOW", use_intr_shadow },
 	{ KEEL_CAP_DEBUGREGS, "DEBUGREGS", use_debugregs },
