@@ -102,6 +102,8 @@ static void guest_main(void)
 		write_dr(7, dr7);
 	}
 	watched = 1;
+	/* Disarm: QEMU keeps a breakpoint armed across VM exits. */
+	write_dr(7, 0x400);
 	GUEST_SYNC2(db_count, db_dr6);
 	GUEST_DONE();
 }

@@ -52,6 +52,7 @@ struct kl_vcpu {
 
 const char *kl_dev_path(void);
 bool kl_is_kvm(void);		/* differential run against in-tree KVM */
+bool kl_host_is_qemu_tcg(void);	/* see keel_util.c */
 int kl_open_dev(void);
 
 /* ioctl that returns -errno on failure. */
