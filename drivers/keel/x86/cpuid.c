@@ -4,7 +4,8 @@
  *
  * keel supports one conservative model derived from the host at module
  * load: the host's vendor, family and brand, and only the features keel
- * virtualizes correctly (no APIC, no MTRR, no SVM/VMX, no PMU, no XSAVES).
+ * virtualizes correctly (no APIC, no SVM/VMX, no PMU, no XSAVES), plus the
+ * ones it emulates (MTRR, TSC_ADJUST).
  * KEEL_GET_SUPPORTED_CPUID reports it, and every vCPU starts with it.
  * KEEL_SET_CPUID2 replaces a vCPU's table entirely; CPUID exits answer
  * from the vCPU's table only (leaves it lacks read 0, as on AMD), with the
@@ -33,6 +34,7 @@ static int keel_supported_nr;
 #define C1_ECX_KEEP	(BIT(0) | BIT(1) | BIT(9) | BIT(12) | BIT(13) | \
 			 BIT(19) | BIT(20) | BIT(22) | BIT(23) | BIT(25) | \
 			 BIT(26) | BIT(28) | BIT(29) | BIT(30))
+#define C1_EDX_MTRR	BIT(12)
 #define C1_ECX_PCID	BIT(17)
 #define C1_ECX_XSAVE	BIT(26)
 #define C1_ECX_OSXSAVE	BIT(27)
@@ -41,12 +43,15 @@ static int keel_supported_nr;
 #define C7_EBX_KEEP	(BIT(0) | BIT(3) | BIT(5) | BIT(7) | BIT(8) | \
 			 BIT(9) | BIT(19) | BIT(20) | BIT(23) | BIT(29))
 #define C7_EBX_FSGSBASE	BIT(0)
+#define C7_EBX_TSC_ADJUST BIT(1)
 #define C7_EBX_SMEP	BIT(7)
 #define C7_EBX_SMAP	BIT(20)
 #define C7_ECX_UMIP	BIT(2)
 /* 0x80000001: LAHF ABM SSE4A MISALIGNSSE PREFETCHW; SYSCALL NX LM */
 #define E1_ECX_KEEP	(BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(8))
-#define E1_EDX_KEEP	(BIT(11) | BIT(20) | BIT(29))
+/* ... and RDTSCP, with TSC_AUX switched for the guest */
+#define E1_EDX_KEEP	(BIT(11) | BIT(20) | BIT(27) | BIT(29))
+#define E1_EDX_RDTSCP	BIT(27)
 
 static void keel_cpuid_add(u32 function, u32 index, u32 flags, u32 eax,
 			   u32 ebx, u32 ecx, u32 edx)
@@ -71,11 +76,13 @@ int keel_cpuid_init(void)
 	cpuid_count(1, 0, &a, &b, &c, &d);
 	/* Keep family/model and CLFLUSH size; the APIC ID is per vCPU. */
 	keel_cpuid_add(1, 0, 0, a, b & 0xff00,
-		       (c & C1_ECX_KEEP) | C1_ECX_HYPERVISOR, d & C1_EDX_KEEP);
+		       (c & C1_ECX_KEEP) | C1_ECX_HYPERVISOR,
+		       (d & C1_EDX_KEEP) | C1_EDX_MTRR);
 
 	if (max >= 7) {
 		cpuid_count(7, 0, &a, &b, &c, &d);
-		keel_cpuid_add(7, 0, SIG_INDEX, 0, b & C7_EBX_KEEP, 0, 0);
+		keel_cpuid_add(7, 0, SIG_INDEX, 0,
+			       (b & C7_EBX_KEEP) | C7_EBX_TSC_ADJUST, 0, 0);
 	}
 	if (max >= 0xd && xcr0) {
 		cpuid_count(0xd, 0, &a, &b, &c, &d);
@@ -122,6 +129,24 @@ keel_cpuid_find(struct keel_cpuid_entry2 *e, int nent, u32 function, u32 index)
 	return NULL;
 }
 
+/* Features of a table keel acts on (KEEL_GF_*). */
+static u32 keel_cpuid_features(struct keel_cpuid_entry2 *e, int nent)
+{
+	struct keel_cpuid_entry2 *l1 = keel_cpuid_find(e, nent, 1, 0);
+	struct keel_cpuid_entry2 *l7 = keel_cpuid_find(e, nent, 7, 0);
+	struct keel_cpuid_entry2 *e1 = keel_cpuid_find(e, nent, 0x80000001, 0);
+	u32 f = 0;
+
+	if (l1 && (l1->edx & C1_EDX_MTRR))
+		f |= KEEL_GF_MTRR;
+	if (l7 && (l7->ebx & C7_EBX_TSC_ADJUST))
+		f |= KEEL_GF_TSC_ADJUST;
+	/* RDTSCP runs natively: only if the CPU has it. */
+	if (e1 && (e1->edx & E1_EDX_RDTSCP) && boot_cpu_has(X86_FEATURE_RDTSCP))
+		f |= KEEL_GF_RDTSCP;
+	return f;
+}
+
 /* Derived state a table implies: CR4 bits and XCR0 bits it allows. */
 static void keel_cpuid_derive(struct keel_cpuid_entry2 *e, int nent,
 			      u64 *cr4_rsvd, u64 *xcr0)
@@ -158,6 +183,7 @@ static void keel_cpuid_install(struct keel_vcpu *vcpu,
 	vcpu->arch.cpuid_nent = nent;
 	keel_cpuid_derive(e, nent, &vcpu->arch.cr4_guest_rsvd,
 			  &vcpu->arch.guest_xcr0);
+	vcpu->arch.guest_feat = keel_cpuid_features(e, nent);
 }
 
 static struct keel_cpuid_entry2 *

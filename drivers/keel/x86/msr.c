@@ -3,7 +3,8 @@
  * keel x86: RDMSR and WRMSR. Every MSR access exits; the ones a guest
  * needs are emulated here or kept in the backend's state, and every other
  * index (or an invalid value) injects #GP, as on hardware. The same
- * accessors serve KEEL_GET_MSRS/KEEL_SET_MSRS (@host true).
+ * accessors serve KEEL_GET_MSRS/KEEL_SET_MSRS (@host true), which reach
+ * every MSR whatever the guest's CPUID says, for save and restore.
  */
 #include <asm/msr-index.h>
 #include <asm/processor.h>
@@ -32,11 +33,50 @@ int keel_x86_check_apic_base(u64 val)
 	return (val & reserved) ? -EINVAL : 0;
 }
 
+/* A guest may use the MSR only if its CPUID says so; userspace always. */
+static bool keel_msr_allowed(struct keel_vcpu *vcpu, u32 feat, bool host)
+{
+	return host || (vcpu->arch.guest_feat & feat);
+}
+
+static u64 keel_tsc_offset(struct keel_vcpu *vcpu)
+{
+	bool found;
+
+	return keel_x86->get_msr_field(vcpu, MSR_IA32_TSC, &found);
+}
+
+/* Only bits 18 (McStatusWrEn) and the ignored 3, 6 and 8, as KVM. */
+static int keel_set_hwcr(struct keel_vcpu *vcpu, u64 val)
+{
+	val &= ~(BIT_ULL(3) | BIT_ULL(6) | BIT_ULL(8));
+	if (val && val != BIT_ULL(18))
+		return -EINVAL;
+	vcpu->arch.hwcr = val;
+	return 0;
+}
+
 int keel_x86_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *val, bool host)
 {
 	bool found = false;
 
+	if (keel_x86_is_mtrr(index))
+		return keel_msr_allowed(vcpu, KEEL_GF_MTRR, host) ?
+		       keel_x86_get_mtrr(vcpu, index, val) : -EINVAL;
 	switch (index) {
+	case MSR_IA32_TSC_ADJUST:
+		if (!keel_msr_allowed(vcpu, KEEL_GF_TSC_ADJUST, host))
+			return -EINVAL;
+		*val = vcpu->arch.tsc_adjust;
+		return 0;
+	case MSR_TSC_AUX:
+		if (!keel_msr_allowed(vcpu, KEEL_GF_RDTSCP, host))
+			return -EINVAL;
+		*val = vcpu->arch.tsc_aux;
+		return 0;
+	case MSR_K7_HWCR:
+		*val = vcpu->arch.hwcr;
+		return 0;
 	case MSR_EFER:
 		*val = keel_x86->get_efer(vcpu);
 		return 0;
@@ -74,7 +114,32 @@ static int keel_set_efer(struct keel_vcpu *vcpu, u64 val)
 
 int keel_x86_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val, bool host)
 {
+	u64 tsc;
+
+	if (keel_x86_is_mtrr(index))
+		return keel_msr_allowed(vcpu, KEEL_GF_MTRR, host) ?
+		       keel_x86_set_mtrr(vcpu, index, val) : -EINVAL;
 	switch (index) {
+	case MSR_IA32_TSC_ADJUST:
+		if (!keel_msr_allowed(vcpu, KEEL_GF_TSC_ADJUST, host))
+			return -EINVAL;
+		/* The guest moves its TSC by the change; a restore does not. */
+		if (!host)
+			keel_x86->set_msr_field(vcpu, MSR_IA32_TSC,
+						keel_tsc_offset(vcpu) + val -
+						vcpu->arch.tsc_adjust);
+		vcpu->arch.tsc_adjust = val;
+		return 0;
+	case MSR_TSC_AUX:
+		if (!keel_msr_allowed(vcpu, KEEL_GF_RDTSCP, host))
+			return -EINVAL;
+		/* AMD CPUs ignore bits 63:32; userspace gets no truncation. */
+		if (host && val >> 32)
+			return -EINVAL;
+		vcpu->arch.tsc_aux = (u32)val;
+		return 0;
+	case MSR_K7_HWCR:
+		return keel_set_hwcr(vcpu, val);
 	case MSR_EFER:
 		return keel_set_efer(vcpu, val);
 	case MSR_IA32_UCODE_REV:
@@ -90,7 +155,11 @@ int keel_x86_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val, bool host)
 	case MSR_IA32_MISC_ENABLE:
 		return val == KEEL_MISC_ENABLE_DEFAULT ? 0 : -EINVAL;
 	case MSR_IA32_TSC:
-		val -= rdtsc();
+		tsc = rdtsc();
+		/* A guest's TSC write shows in TSC_ADJUST, as on hardware. */
+		if (!host)
+			vcpu->arch.tsc_adjust += val - (tsc + keel_tsc_offset(vcpu));
+		val -= tsc;
 		break;
 	}
 	return keel_x86->set_msr_field(vcpu, index, val) ? 0 : -EINVAL;

@@ -21,7 +21,12 @@ static const u32 keel_msrs_to_save[] = {
 	MSR_STAR, MSR_CSTAR, MSR_KERNEL_GS_BASE, MSR_SYSCALL_MASK, MSR_LSTAR,
 	MSR_IA32_CR_PAT, MSR_EFER, MSR_FS_BASE, MSR_GS_BASE,
 	MSR_IA32_APICBASE, MSR_IA32_MISC_ENABLE, MSR_IA32_UCODE_REV,
-	MSR_IA32_TSC,
+	MSR_IA32_TSC, MSR_IA32_TSC_ADJUST, MSR_TSC_AUX, MSR_K7_HWCR,
+	/* MTRRs: default type, fixed ranges, variable base/mask pairs */
+	0x2ff, 0x250, 0x258, 0x259, 0x268, 0x269, 0x26a, 0x26b, 0x26c, 0x26d,
+	0x26e, 0x26f,
+	0x200, 0x201, 0x202, 0x203, 0x204, 0x205, 0x206, 0x207,
+	0x208, 0x209, 0x20a, 0x20b, 0x20c, 0x20d, 0x20e, 0x20f,
 };
 
 /* MSRs that describe what the host offers (system fd GET_MSRS). */

@@ -59,6 +59,7 @@ int keel_arch_cpu_enable(void)
 
 void keel_arch_cpu_disable(void)
 {
+	keel_user_msr_drop();
 	keel_x86->cpu_disable();
 }
 
@@ -197,6 +198,10 @@ void keel_x86_vcpu_reset(struct keel_vcpu *vcpu)
 	vcpu->arch.pending = KEEL_PENDING_NONE;
 	vcpu->arch.fpu.xcr0 = XFEATURE_MASK_FP;
 	vcpu->arch.ucode_rev = KEEL_DEFAULT_UCODE_REV;
+	vcpu->arch.tsc_adjust = 0;
+	vcpu->arch.tsc_aux = 0;
+	vcpu->arch.hwcr = 0;
+	memset(&vcpu->arch.mtrr, 0, sizeof(vcpu->arch.mtrr));
 	memset(&vcpu->arch.ev, 0, sizeof(vcpu->arch.ev));
 	keel_x86_debugreg_reset(vcpu);
 	keel_x86->vcpu_reset(vcpu);
@@ -359,6 +364,8 @@ int keel_arch_vcpu_run_once(struct keel_vcpu *vcpu)
 		return 1;
 	}
 
+	if (vcpu->arch.guest_feat & KEEL_GF_RDTSCP)
+		keel_user_msr_load_tsc_aux(vcpu->arch.tsc_aux);
 	tf = keel_x86_singlestep_begin(vcpu);
 	keel_x86->enter_guest(vcpu);
 	keel_x86_singlestep_end(vcpu, tf);

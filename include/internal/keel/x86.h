@@ -102,6 +102,19 @@ struct keel_x86_events {
 	u64 nmi_iret_rip;
 };
 
+/* The guest's MTRRs: only stored, nested paging ignores memory types. */
+#define KEEL_NR_VAR_MTRR	8
+struct keel_mtrrs {
+	u64 def_type;
+	u64 fixed[11];
+	u64 var[2 * KEEL_NR_VAR_MTRR];	/* base, mask pairs */
+};
+
+/* Features of the guest's CPUID that change what keel does. */
+#define KEEL_GF_RDTSCP		BIT(0)
+#define KEEL_GF_TSC_ADJUST	BIT(1)
+#define KEEL_GF_MTRR		BIT(2)
+
 struct keel_guest_fpu {
 	void *xsave;		/* standard-format XSAVE area, 64-byte aligned */
 	u64 xcr0;
@@ -122,7 +135,12 @@ struct keel_arch_vcpu {
 	u32 cpuid_nent;
 	u64 cr4_guest_rsvd;	/* CR4 bits the guest's CPUID does not allow */
 	u64 guest_xcr0;		/* XCR0 bits the guest's CPUID allows */
+	u32 guest_feat;		/* KEEL_GF_*: what the guest's CPUID offers */
 	u64 ucode_rev;		/* MSR_IA32_UCODE_REV as the guest reads it */
+	u64 tsc_adjust;		/* MSR_IA32_TSC_ADJUST */
+	u64 tsc_aux;		/* MSR_TSC_AUX, in the CPU while the guest runs */
+	u64 hwcr;		/* MSR_K7_HWCR */
+	struct keel_mtrrs mtrr;
 	struct keel_x86_events ev;
 	u64 db[4];		/* the guest's DR0-3 */
 	/* KEEL_SET_GUEST_DEBUG: KEEL_GUESTDBG_* and userspace's breakpoints */
@@ -300,6 +318,15 @@ long keel_x86_get_msr_feature_index_list(struct keel_msr_list __user *u);
 long keel_x86_get_msrs(struct keel_vcpu *vcpu, struct keel_msrs __user *u);
 long keel_x86_set_msrs(struct keel_vcpu *vcpu, struct keel_msrs __user *u);
 long keel_x86_get_feature_msrs(struct keel_msrs __user *u);
+
+/* mtrr.c */
+bool keel_x86_is_mtrr(u32 msr);
+int keel_x86_get_mtrr(struct keel_vcpu *vcpu, u32 msr, u64 *val);
+int keel_x86_set_mtrr(struct keel_vcpu *vcpu, u32 msr, u64 val);
+
+/* user_msr.c: host MSRs restored on the way back to userspace */
+void keel_user_msr_load_tsc_aux(u64 val);
+void keel_user_msr_drop(void);
 
 /* cpuid.c */
 int keel_cpuid_init(void);

@@ -655,6 +655,11 @@ static void keel_svm_enter_guest(struct keel_vcpu *vcpu)
 	unsigned long host_dr7;
 
 	keel_svm_pick_asid(svm);
+	/* RDTSCP runs natively when the guest's CPUID has it, else #UD. */
+	if (vcpu->arch.guest_feat & KEEL_GF_RDTSCP)
+		vmcb->control.intercepts[INTERCEPT_WORD4] &= ~INTERCEPT_RDTSCP;
+	else
+		vmcb->control.intercepts[INTERCEPT_WORD4] |= INTERCEPT_RDTSCP;
 	vmcb->save.rax = regs[KEEL_REG_RAX];
 	vmcb->save.rsp = regs[KEEL_REG_RSP];
 	vmcb->save.rip = vcpu->arch.rip;

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MSRs keel emulates for the guest: MTRRs (MTRRcap read-only, types and
+ * reserved bits checked), HWCR, TSC_ADJUST (moving the guest's TSC, and
+ * following the guest's TSC writes), TSC_AUX (what the guest's RDTSCP
+ * returns, with the host's value back in the CPU for host userspace).
+ * Without the CPUID bits, the guest gets #GP or #UD while userspace can
+ * still save and restore the MSRs.
+ */
+#include <errno.h>
+#include <sched.h>
+
+#include "keel_util.h"
+#include "ucall.h"
+
+#define MSR_TSC		0x10
+#define MSR_TSC_ADJUST	0x3b
+#define MSR_MTRRCAP	0xfe
+#define MSR_MTRR_BASE0	0x200
+#define MSR_MTRR_MASK0	0x201
+#define MSR_MTRR_DEF	0x2ff
+#define MSR_TSC_AUX	0xc0000103
+#define MSR_HWCR	0xc0010015
+
+volatile u64 fault_vec, skip_len;
+extern char gp_handler[], ud_handler[];
+
+/* Skip the faulting instruction (skip_len bytes) and note the vector. */
+asm(".pushsection .text\n"
+	"gp_handler:\n"
+	"  addq $8, %rsp\n"
+	"  movq $13, fault_vec(%rip)\n"
+	"  jmp 1f\n"
+	"ud_handler:\n"
+	"  movq $6, fault_vec(%rip)\n"
+	"1: pushq %rax\n"
+	"  movq skip_len(%rip), %rax\n"
+	"  addq %rax, 8(%rsp)\n"
+	"  popq %rax\n"
+	"  iretq\n"
+	".popsection\n");
+
+static u64 rdmsr_safe(u32 idx, u64 *val)
+{
+	u32 lo = 0, hi = 0;
+
+	fault_vec = 0;
+	skip_len = 2;
+	asm volatile("rdmsr" : "+a"(lo), "+d"(hi) : "c"(idx) : "memory");
+	*val = lo | ((u64)hi << 32);
+	return fault_vec;
+}
+
+static u64 wrmsr_safe(u32 idx, u64 val)
+{
+	fault_vec = 0;
+	skip_len = 2;
+	asm volatile("wrmsr" :: "c"(idx), "a"((u32)val), "d"((u32)(val >> 32))
+		     : "memory");
+	return fault_vec;
+}
+
+static u64 rdmsr(u32 idx)
+{
+	u64 v;
+
+	GUEST_ASSERT(!rdmsr_safe(idx, &v));
+	return v;
+}
+
+static u64 rdtsc(void)
+{
+	u32 lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return lo | ((u64)hi << 32);
+}
+
+/* RDTSCP's ECX, or ~0 after #UD. */
+static u64 rdtscp_aux(void)
+{
+	u32 lo, hi, aux = ~0U;
+
+	fault_vec = 0;
+	skip_len = 3;
+	asm volatile("rdtscp" : "=a"(lo), "=d"(hi), "+c"(aux) :: "memory");
+	return fault_vec ? ~0ULL : aux;
+}
+
+static void guest_main(void)
+{
+	u64 v, f, before, adj;
+
+	GUEST_SYNC2(rdmsr(MSR_MTRRCAP), wrmsr_safe(MSR_MTRRCAP, 0));
+	f = wrmsr_safe(MSR_MTRR_DEF, 0xc06);
+	GUEST_SYNC2(f, rdmsr(MSR_MTRR_DEF));
+	/* Type 2 is reserved; mask bit 0 is reserved. */
+	GUEST_SYNC2(wrmsr_safe(MSR_MTRR_DEF, 0xc02),
+		    wrmsr_safe(MSR_MTRR_MASK0, 1));
+	f = wrmsr_safe(MSR_MTRR_BASE0, 0x80000006);
+	GUEST_SYNC2(f, rdmsr(MSR_MTRR_BASE0));
+
+	v = rdmsr(MSR_HWCR);
+	f = wrmsr_safe(MSR_HWCR, 1ULL << 18);
+	GUEST_SYNC2(v | (f << 32), rdmsr(MSR_HWCR));
+	GUEST_SYNC(wrmsr_safe(MSR_HWCR, 1));
+
+	/* TSC_ADJUST moves the TSC by the change. */
+	v = rdmsr(MSR_TSC_ADJUST);
+	before = rdtsc();
+	f = wrmsr_safe(MSR_TSC_ADJUST, 1ULL << 40);
+	GUEST_SYNC2(v | f, rdtsc() - before);
+	/* A TSC write shows in TSC_ADJUST: by new TSC - TSC before it. */
+	before = rdtsc();
+	wrmsr_safe(MSR_TSC, 1ULL << 50);
+	adj = rdmsr(MSR_TSC_ADJUST);
+	GUEST_SYNC2(adj, (1ULL << 40) + (1ULL << 50) - before);
+
+	/* TSC_AUX: set by userspace, then by the guest (AMD: 32 bits). */
+	GUEST_SYNC(rdtscp_aux());
+	f = wrmsr_safe(MSR_TSC_AUX, 0xffffffff00000abcULL);
+	GUEST_SYNC2(f, rdtscp_aux());
+	GUEST_SYNC(rdmsr(MSR_TSC_AUX));
+	GUEST_DONE();
+}
+
+/* Without MTRR, TSC_ADJUST and RDTSCP in CPUID. */
+static void guest_bare(void)
+{
+	u64 v, a, b, c, d;
+
+	a = rdmsr_safe(MSR_MTRRCAP, &v);
+	b = rdmsr_safe(MSR_TSC_ADJUST, &v);
+	c = rdmsr_safe(MSR_TSC_AUX, &v);
+	rdtscp_aux();
+	d = fault_vec;
+	kl_ucall(KL_UCALL_SYNC, a, b, c, d);
+	GUEST_DONE();
+}
+
+static u64 sync2(struct kl_vcpu *vcpu, u64 *b)
+{
+	struct kl_ucall uc;
+
+	KL_REQUIRE(kl_run_ucall(vcpu, &uc) == KL_UCALL_SYNC, "sync");
+	*b = uc.args[1];
+	return uc.args[0];
+}
+
+static int msr_io(struct kl_vcpu *vcpu, unsigned long cmd, u32 idx, u64 *v)
+{
+	struct {
+		struct keel_msrs h;
+		struct keel_msr_entry e[1];
+	} m = { .h.nmsrs = 1, .e[0] = { .index = idx, .data = *v } };
+	int r = kl_ioctlp(vcpu->fd, cmd, &m);
+
+	*v = m.e[0].data;
+	return r;
+}
+
+/* The host's RDTSCP gives this CPU's number again. */
+static bool host_tsc_aux_ok(void)
+{
+	u32 lo, hi, aux;
+	int i, cpu;
+
+	for (i = 0; i < 100; i++) {
+		cpu = sched_getcpu();
+		asm volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+		if (cpu == sched_getcpu())
+			return (aux & 0xfff) == (u32)cpu;
+	}
+	return false;
+}
+
+static void test_main(void)
+{
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_main, 1,
+					     &vcpu);
+	struct kl_ucall uc;
+	u64 a, b, v;
+	int r;
+
+	kl_vm_set_idt_gate(vm, 13, gp_handler);
+	kl_vm_set_idt_gate(vm, 6, ud_handler);
+
+	a = sync2(vcpu, &b);
+	kl_ok(a == 0x508 && b == 13,
+	      "MTRRcap reads 0x%llx (8 variable, fixed, WC); a write #GPs (%llu)",
+	      (unsigned long long)a, (unsigned long long)b);
+	v = 0x508;
+	r = msr_io(vcpu, KEEL_SET_MSRS, MSR_MTRRCAP, &v);
+	kl_ok(r == 0, "userspace cannot write MTRRcap either: %d", r);
+	a = sync2(vcpu, &b);
+	kl_ok(!a && b == 0xc06, "MTRRdefType 0xc06 written and read back (0x%llx)",
+	      (unsigned long long)b);
+	a = sync2(vcpu, &b);
+	kl_ok(a == 13 && b == 13, "reserved type 2, reserved mask bit: #GP");
+	a = sync2(vcpu, &b);
+	v = 0;
+	r = msr_io(vcpu, KEEL_GET_MSRS, MSR_MTRR_BASE0, &v);
+	kl_ok(!a && b == 0x80000006 && r == 1 && v == b,
+	      "PhysBase0 0x%llx, GET_MSRS 0x%llx", (unsigned long long)b,
+	      (unsigned long long)v);
+
+	a = sync2(vcpu, &b);
+	kl_ok(a == 0 && b == 1ULL << 18,
+	      "HWCR reads 0, takes McStatusWrEn (0x%llx)", (unsigned long long)b);
+	a = sync2(vcpu, &b);
+	kl_ok(a == 13, "HWCR bit 0: #GP (%llu)", (unsigned long long)a);
+
+	a = sync2(vcpu, &b);
+	kl_ok(a == 0 && b >= 1ULL << 40 && b < (1ULL << 40) + (1ULL << 36),
+	      "TSC_ADJUST 0, then +2^40 moves the TSC by %#llx",
+	      (unsigned long long)b);
+	a = sync2(vcpu, &b);
+	kl_ok(a <= b && b - a < 1ULL << 36,
+	      "a TSC write changes TSC_ADJUST by its jump (%#llx, %#llx)",
+	      (unsigned long long)a, (unsigned long long)b);
+	v = 0;
+	r = msr_io(vcpu, KEEL_GET_MSRS, MSR_TSC_ADJUST, &v);
+	kl_ok(r == 1 && v == a, "GET_MSRS reads TSC_ADJUST %#llx",
+	      (unsigned long long)v);
+	/* A restore of TSC_ADJUST does not move the TSC. */
+	r = msr_io(vcpu, KEEL_GET_MSRS, MSR_TSC, &a);
+	v = 12345;
+	r += msr_io(vcpu, KEEL_SET_MSRS, MSR_TSC_ADJUST, &v);
+	r += msr_io(vcpu, KEEL_GET_MSRS, MSR_TSC, &b);
+	kl_ok(r == 3 && b - a < 1ULL << 36,
+	      "SET_MSRS of TSC_ADJUST leaves the TSC alone (moved %#llx)",
+	      (unsigned long long)(b - a));
+
+	v = 0x1234;
+	r = msr_io(vcpu, KEEL_SET_MSRS, MSR_TSC_AUX, &v);
+	a = sync2(vcpu, &b);
+	kl_ok(r == 1 && a == 0x1234, "RDTSCP returns the TSC_AUX userspace set (0x%llx)",
+	      (unsigned long long)a);
+	kl_ok(host_tsc_aux_ok(), "host RDTSCP returns this CPU's number again");
+	a = sync2(vcpu, &b);
+	kl_ok(!a && b == 0xabc, "the guest's TSC_AUX write keeps 32 bits (0x%llx)",
+	      (unsigned long long)b);
+	a = sync2(vcpu, &b);
+	v = 0;
+	r = msr_io(vcpu, KEEL_GET_MSRS, MSR_TSC_AUX, &v);
+	kl_ok(a == 0xabc && r == 1 && v == 0xabc, "RDMSR and GET_MSRS agree");
+	if (kl_is_kvm()) {
+		kl_skip("TSC_AUX bits 63:32 from userspace: KVM drops them");
+	} else {
+		v = 1ULL << 32;
+		r = msr_io(vcpu, KEEL_SET_MSRS, MSR_TSC_AUX, &v);
+		kl_ok(r == 0, "SET_MSRS of TSC_AUX with bit 32 stops there: %d", r);
+	}
+	kl_ok(kl_run_ucall(vcpu, &uc) == KL_UCALL_DONE, "guest done");
+	kl_ok(host_tsc_aux_ok(), "after the guest: host TSC_AUX intact");
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
+}
+
+static void clear_bit_in(struct keel_cpuid2 *c, u32 fn, int reg, u32 bit)
+{
+	u32 i;
+
+	for (i = 0; i < c->nent; i++) {
+		if (c->entries[i].function != fn)
+			continue;
+		if (reg == 1)
+			c->entries[i].ebx &= ~bit;
+		else
+			c->entries[i].edx &= ~bit;
+	}
+}
+
+static void test_bare(void)
+{
+	struct {
+		struct keel_cpuid2 c;
+		struct keel_cpuid_entry2 e[128];
+	} cpuid = { .c.nent = 128 };
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_bare, 1,
+					     &vcpu);
+	struct kl_ucall uc;
+	u64 v;
+	int r;
+
+	kl_vm_set_idt_gate(vm, 13, gp_handler);
+	kl_vm_set_idt_gate(vm, 6, ud_handler);
+	r = kl_ioctlp(vm->sys_fd, KEEL_GET_SUPPORTED_CPUID, &cpuid);
+	KL_REQUIRE(!r, "GET_SUPPORTED_CPUID: %s", kl_errstr(r));
+	clear_bit_in(&cpuid.c, 1, 3, BIT(12));			/* MTRR */
+	clear_bit_in(&cpuid.c, 7, 1, BIT(1));			/* TSC_ADJUST */
+	clear_bit_in(&cpuid.c, 0x80000001, 3, BIT(27));		/* RDTSCP */
+	r = kl_ioctlp(vcpu->fd, KEEL_SET_CPUID2, &cpuid);
+	KL_REQUIRE(!r, "SET_CPUID2: %s", kl_errstr(r));
+	KL_REQUIRE(kl_run_ucall(vcpu, &uc) == KL_UCALL_SYNC, "sync");
+	kl_ok(uc.args[2] == 13, "without RDTSCP in CPUID: TSC_AUX #GP (%llu)",
+	      (unsigned long long)uc.args[2]);
+	if (kl_is_kvm())
+		kl_skip("MTRRcap, TSC_ADJUST without CPUID: KVM 6.1 lets the guest read them");
+	else
+		kl_ok(uc.args[0] == 13 && uc.args[1] == 13,
+		      "without MTRR, TSC_ADJUST in CPUID: their MSRs #GP (%llu %llu)",
+		      (unsigned long long)uc.args[0],
+		      (unsigned long long)uc.args[1]);
+	/* Observed: QEMU 7.2's emulated SVM never intercepts RDTSCP. */
+	if (kl_host_is_qemu_tcg() && uc.args[3] != 6)
+		kl_skip("RDTSCP #UD: QEMU's emulated SVM has no RDTSCP intercept");
+	else
+		kl_ok(uc.args[3] == 6, "and RDTSCP #UD (%llu)",
+		      (unsigned long long)uc.args[3]);
+	v = 0;
+	r = msr_io(vcpu, KEEL_GET_MSRS, MSR_MTRR_DEF, &v);
+	r += msr_io(vcpu, KEEL_GET_MSRS, MSR_TSC_ADJUST, &v);
+	r += msr_io(vcpu, KEEL_GET_MSRS, MSR_TSC_AUX, &v);
+	kl_ok(r == 3, "userspace still reads them for save/restore (%d of 3)",
+	      r);
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
+}
+
+int main(void)
+{
+	test_main();
+	test_bare();
+	return kl_finish();
+}
