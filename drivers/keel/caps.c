@@ -63,6 +63,12 @@ static long keel_cap_xsave2(struct keel_vm *vm)
 	return sizeof(struct keel_xsave);
 }
 
+/* The KEEL_CLOCK_* flags KEEL_GET_CLOCK reports. */
+static long keel_cap_adjust_clock(struct keel_vm *vm)
+{
+	return KEEL_CLOCK_TSC_STABLE | KEEL_CLOCK_REALTIME | KEEL_CLOCK_HOST_TSC;
+}
+
 /* The KEEL_GUESTDBG_* bits KEEL_SET_GUEST_DEBUG accepts. */
 static long keel_cap_guest_debug2(struct keel_vm *vm)
 {
@@ -128,6 +134,9 @@ static const struct keel_cap keel_caps[] = {
 	{ KEEL_CAP_VCPU_EVENTS, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_INTR_SHADOW, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_DEBUGREGS, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_GET_TSC_KHZ, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_ADJUST_CLOCK, KEEL_SCOPE_SYSTEM, false,
+	  keel_cap_adjust_clock },
 	{ KEEL_CAP_EXCEPTION_PAYLOAD, KEEL_SCOPE_VM, false, keel_cap_one,
 	  keel_arch_enable_exception_payload, 1 },
 	/* Experimental until the in-kernel LAPIC decides how a guest halted

@@ -26,6 +26,15 @@
 static struct keel_cpuid_entry2 keel_supported[32];
 static int keel_supported_nr;
 
+/* KVM's paravirtual leaves: the signature, then kvmclock (CLOCKSOURCE2)
+ * and its stable bit.
+ */
+#define KVM_SIG_EBX		0x4b4d564b	/* "KVMKVMKVM\0\0\0" */
+#define KVM_SIG_ECX		0x564b4d56
+#define KVM_SIG_EDX		0x4d
+#define KVM_F_CLOCKSOURCE2	BIT(3)
+#define KVM_F_CLOCK_STABLE	BIT(24)
+
 /* Leaf 1 */
 #define C1_EDX_KEEP	(BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(4) | \
 			 BIT(5) | BIT(6) | BIT(8) | BIT(11) | BIT(13) | \
@@ -98,6 +107,11 @@ int keel_cpuid_init(void)
 		}
 	}
 
+	keel_cpuid_add(0x40000000, 0, 0, 0x40000001, KVM_SIG_EBX, KVM_SIG_ECX,
+		       KVM_SIG_EDX);
+	keel_cpuid_add(0x40000001, 0, 0, KVM_F_CLOCKSOURCE2 |
+		       (keel_kvmclock_stable() ? KVM_F_CLOCK_STABLE : 0), 0, 0, 0);
+
 	cpuid_count(0x80000000, 0, &xmax, &b, &c, &d);
 	xmax = min_t(u32, xmax, 0x80000008);
 	keel_cpuid_add(0x80000000, 0, 0, xmax, b, c, d);
@@ -135,8 +149,13 @@ static u32 keel_cpuid_features(struct keel_cpuid_entry2 *e, int nent)
 	struct keel_cpuid_entry2 *l1 = keel_cpuid_find(e, nent, 1, 0);
 	struct keel_cpuid_entry2 *l7 = keel_cpuid_find(e, nent, 7, 0);
 	struct keel_cpuid_entry2 *e1 = keel_cpuid_find(e, nent, 0x80000001, 0);
+	struct keel_cpuid_entry2 *kv = keel_cpuid_find(e, nent, 0x40000000, 0);
+	struct keel_cpuid_entry2 *kf = keel_cpuid_find(e, nent, 0x40000001, 0);
 	u32 f = 0;
 
+	if (kv && kv->ebx == KVM_SIG_EBX && kv->ecx == KVM_SIG_ECX &&
+	    kv->edx == KVM_SIG_EDX && kf && (kf->eax & KVM_F_CLOCKSOURCE2))
+		f |= KEEL_GF_KVMCLOCK;
 	if (l1 && (l1->edx & C1_EDX_MTRR))
 		f |= KEEL_GF_MTRR;
 	if (l7 && (l7->ebx & C7_EBX_TSC_ADJUST))

@@ -64,6 +64,11 @@ int keel_x86_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *val, bool host)
 		return keel_msr_allowed(vcpu, KEEL_GF_MTRR, host) ?
 		       keel_x86_get_mtrr(vcpu, index, val) : -EINVAL;
 	switch (index) {
+	case KEEL_MSR_KVM_WALL_CLOCK_NEW:
+	case KEEL_MSR_KVM_SYSTEM_TIME_NEW:
+		if (!keel_msr_allowed(vcpu, KEEL_GF_KVMCLOCK, host))
+			return -EINVAL;
+		return keel_kvmclock_get_msr(vcpu, index, val);
 	case MSR_IA32_TSC_ADJUST:
 		if (!keel_msr_allowed(vcpu, KEEL_GF_TSC_ADJUST, host))
 			return -EINVAL;
@@ -120,14 +125,21 @@ int keel_x86_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val, bool host)
 		return keel_msr_allowed(vcpu, KEEL_GF_MTRR, host) ?
 		       keel_x86_set_mtrr(vcpu, index, val) : -EINVAL;
 	switch (index) {
+	case KEEL_MSR_KVM_WALL_CLOCK_NEW:
+	case KEEL_MSR_KVM_SYSTEM_TIME_NEW:
+		if (!keel_msr_allowed(vcpu, KEEL_GF_KVMCLOCK, host))
+			return -EINVAL;
+		return keel_kvmclock_set_msr(vcpu, index, val);
 	case MSR_IA32_TSC_ADJUST:
 		if (!keel_msr_allowed(vcpu, KEEL_GF_TSC_ADJUST, host))
 			return -EINVAL;
 		/* The guest moves its TSC by the change; a restore does not. */
-		if (!host)
+		if (!host) {
 			keel_x86->set_msr_field(vcpu, MSR_IA32_TSC,
 						keel_tsc_offset(vcpu) + val -
 						vcpu->arch.tsc_adjust);
+			set_bit(KEEL_REQ_CLOCK_UPDATE, &vcpu->requests);
+		}
 		vcpu->arch.tsc_adjust = val;
 		return 0;
 	case MSR_TSC_AUX:
@@ -160,6 +172,8 @@ int keel_x86_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val, bool host)
 		if (!host)
 			vcpu->arch.tsc_adjust += val - (tsc + keel_tsc_offset(vcpu));
 		val -= tsc;
+		/* The kvmclock area is in guest TSC terms. */
+		set_bit(KEEL_REQ_CLOCK_UPDATE, &vcpu->requests);
 		break;
 	}
 	return keel_x86->set_msr_field(vcpu, index, val) ? 0 : -EINVAL;

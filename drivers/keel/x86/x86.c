@@ -11,6 +11,7 @@
 #include <linux/uaccess.h>
 #include <asm/processor.h>
 #include <asm/cpufeature.h>
+#include <asm/tsc.h>
 
 #include <keel/core.h>
 
@@ -124,6 +125,10 @@ long keel_arch_vm_ioctl(struct keel_vm *vm, unsigned int cmd,
 	switch (cmd) {
 	case KEEL_SET_TSS_ADDR:
 		return keel_x86_set_tss_addr(vm, arg);
+	case KEEL_GET_CLOCK:
+		return keel_x86_get_clock(vm, (void __user *)arg);
+	case KEEL_SET_CLOCK:
+		return keel_x86_set_clock(vm, (void __user *)arg);
 	case KEEL_SET_IDENTITY_MAP_ADDR:
 		return keel_x86_set_identity_map_addr(vm, (void __user *)arg);
 	default:
@@ -155,6 +160,7 @@ int keel_arch_enable_disable_exits(struct keel_vm *vm,
 
 int keel_arch_vm_init(struct keel_vm *vm)
 {
+	keel_kvmclock_vm_init(vm);
 	return keel_mmu_init_vm(vm);
 }
 
@@ -176,6 +182,7 @@ int keel_arch_vcpu_create(struct keel_vcpu *vcpu)
 	r = keel_x86->vcpu_create(vcpu);
 	if (r)
 		goto out_cpuid;
+	vcpu->arch.tsc_khz = tsc_khz;
 	keel_x86_vcpu_reset(vcpu);
 	return 0;
 
@@ -331,6 +338,8 @@ int keel_arch_vcpu_run_once(struct keel_vcpu *vcpu)
 	int cpu, r;
 	bool tf;
 
+	if (keel_check_request(vcpu, KEEL_REQ_CLOCK_UPDATE))
+		keel_kvmclock_update(vcpu);
 	keel_x86_prepare_events(vcpu);
 	keel_fpu_load_guest(vcpu);
 	local_irq_disable();
@@ -642,6 +651,10 @@ long keel_arch_vcpu_ioctl(struct keel_vcpu *vcpu, unsigned int cmd,
 		return keel_x86_interrupt(vcpu, argp);
 	case KEEL_NMI:
 		return keel_x86_nmi(vcpu);
+	case KEEL_SET_TSC_KHZ:
+		return keel_x86_set_tsc_khz(vcpu, arg);
+	case KEEL_GET_TSC_KHZ:
+		return keel_x86_get_tsc_khz(vcpu);
 	case KEEL_SET_GUEST_DEBUG:
 		return keel_x86_set_guest_debug(vcpu, argp);
 	case KEEL_GET_VCPU_EVENTS:

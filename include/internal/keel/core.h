@@ -82,6 +82,7 @@ enum {
 
 /* vcpu->requests bits */
 #define KEEL_REQ_TLB_FLUSH	0
+#define KEEL_REQ_CLOCK_UPDATE	1	/* rewrite the guest's kvmclock area */
 
 /**
  * struct keel_vcpu - a virtual CPU

@@ -8,6 +8,7 @@
 #define _KEEL_X86_H
 
 #include <linux/bits.h>
+#include <linux/spinlock_types.h>
 #include <linux/types.h>
 
 struct keel_vm;
@@ -114,6 +115,7 @@ struct keel_mtrrs {
 #define KEEL_GF_RDTSCP		BIT(0)
 #define KEEL_GF_TSC_ADJUST	BIT(1)
 #define KEEL_GF_MTRR		BIT(2)
+#define KEEL_GF_KVMCLOCK	BIT(3)
 
 struct keel_guest_fpu {
 	void *xsave;		/* standard-format XSAVE area, 64-byte aligned */
@@ -140,6 +142,9 @@ struct keel_arch_vcpu {
 	u64 tsc_adjust;		/* MSR_IA32_TSC_ADJUST */
 	u64 tsc_aux;		/* MSR_TSC_AUX, in the CPU while the guest runs */
 	u64 hwcr;		/* MSR_K7_HWCR */
+	u32 tsc_khz;		/* KEEL_SET/GET_TSC_KHZ */
+	u64 system_time_msr;	/* MSR_KVM_SYSTEM_TIME_NEW: kvmclock area */
+	u32 pvclock_version;
 	struct keel_mtrrs mtrr;
 	struct keel_x86_events ev;
 	u64 db[4];		/* the guest's DR0-3 */
@@ -156,6 +161,16 @@ struct keel_arch_vcpu {
 struct keel_arch_vm {
 	u64 *tdp_root;		/* nested page table root (host virtual) */
 	int tdp_levels;
+	/*
+	 * kvmclock: ns = master_ns + scale(host TSC - master_tsc), the same
+	 * function for every vCPU and for KEEL_GET_CLOCK.
+	 */
+	spinlock_t clock_lock;
+	u64 master_tsc;
+	u64 master_ns;
+	u32 clock_mul;
+	s8 clock_shift;
+	u64 wall_clock_msr;	/* MSR_KVM_WALL_CLOCK_NEW */
 	/* KEEL_CAP_EXCEPTION_PAYLOAD enabled */
 	bool exception_payload;
 	/* KEEL_X86_DISABLE_EXITS_*: set before the first vCPU, then fixed. */
@@ -318,6 +333,20 @@ long keel_x86_get_msr_feature_index_list(struct keel_msr_list __user *u);
 long keel_x86_get_msrs(struct keel_vcpu *vcpu, struct keel_msrs __user *u);
 long keel_x86_set_msrs(struct keel_vcpu *vcpu, struct keel_msrs __user *u);
 long keel_x86_get_feature_msrs(struct keel_msrs __user *u);
+
+/* kvmclock.c */
+#define KEEL_MSR_KVM_WALL_CLOCK_NEW	0x4b564d00
+#define KEEL_MSR_KVM_SYSTEM_TIME_NEW	0x4b564d01
+void keel_kvmclock_vm_init(struct keel_vm *vm);
+void keel_kvmclock_update(struct keel_vcpu *vcpu);
+int keel_kvmclock_get_msr(struct keel_vcpu *vcpu, u32 msr, u64 *val);
+int keel_kvmclock_set_msr(struct keel_vcpu *vcpu, u32 msr, u64 val);
+long keel_x86_get_clock(struct keel_vm *vm, struct keel_clock_data __user *u);
+long keel_x86_set_clock(struct keel_vm *vm,
+			const struct keel_clock_data __user *u);
+long keel_x86_set_tsc_khz(struct keel_vcpu *vcpu, unsigned long khz);
+long keel_x86_get_tsc_khz(struct keel_vcpu *vcpu);
+bool keel_kvmclock_stable(void);
 
 /* mtrr.c */
 bool keel_x86_is_mtrr(u32 msr);

@@ -30,9 +30,11 @@
 #define KEEL_CAP_MP_STATE		14
 #define KEEL_CAP_USER_NMI		22
 #define KEEL_CAP_SET_GUEST_DEBUG	23
+#define KEEL_CAP_ADJUST_CLOCK		39
 #define KEEL_CAP_VCPU_EVENTS		41
 #define KEEL_CAP_INTR_SHADOW		49
 #define KEEL_CAP_DEBUGREGS		50
+#define KEEL_CAP_GET_TSC_KHZ		61
 #define KEEL_CAP_XSAVE			55
 #define KEEL_CAP_XCRS			56
 #define KEEL_CAP_SYNC_MMU		16
@@ -409,6 +411,20 @@ struct keel_guest_debug {
 #define KEEL_GUESTDBG_INJECT_BP		0x00080000
 #define KEEL_GUESTDBG_BLOCKIRQ		0x00100000
 
+/* KEEL_GET_CLOCK, KEEL_SET_CLOCK: the VM's kvmclock */
+struct keel_clock_data {
+	__u64 clock;		/* nanoseconds */
+	__u32 flags;		/* KEEL_CLOCK_* */
+	__u32 pad0;		/* must be 0 */
+	__u64 realtime;		/* host CLOCK_REALTIME with KEEL_CLOCK_REALTIME */
+	__u64 host_tsc;		/* host TSC with KEEL_CLOCK_HOST_TSC */
+	__u32 pad[4];		/* must be 0 */
+};
+
+#define KEEL_CLOCK_TSC_STABLE		2
+#define KEEL_CLOCK_REALTIME		(1 << 2)
+#define KEEL_CLOCK_HOST_TSC		(1 << 3)
+
 /* KEEL_ENABLE_CAP */
 struct keel_enable_cap {
 	__u32 cap;
@@ -434,6 +450,8 @@ struct keel_enable_cap {
 #define KEEL_SET_TSS_ADDR		_IO(KEELIO, 0x47)
 #define KEEL_SET_IDENTITY_MAP_ADDR	_IOW(KEELIO, 0x48, __u64)
 #define KEEL_ENABLE_CAP			_IOW(KEELIO, 0xa3, struct keel_enable_cap)
+#define KEEL_SET_CLOCK			_IOW(KEELIO, 0x7b, struct keel_clock_data)
+#define KEEL_GET_CLOCK			_IOR(KEELIO, 0x7c, struct keel_clock_data)
 
 /* vCPU fd ioctls */
 #define KEEL_RUN			_IO(KEELIO, 0x80)
@@ -459,6 +477,8 @@ struct keel_enable_cap {
 #define KEEL_SET_CPUID2			_IOW(KEELIO, 0x90, struct keel_cpuid2)
 #define KEEL_GET_CPUID2			_IOWR(KEELIO, 0x91, struct keel_cpuid2)
 #define KEEL_NMI			_IO(KEELIO, 0x9a)
+#define KEEL_SET_TSC_KHZ		_IO(KEELIO, 0xa2)
+#define KEEL_GET_TSC_KHZ		_IO(KEELIO, 0xa3)
 #define KEEL_SET_GUEST_DEBUG		_IOW(KEELIO, 0x9b, struct keel_guest_debug)
 #define KEEL_GET_VCPU_EVENTS		_IOR(KEELIO, 0x9f, struct keel_vcpu_events)
 #define KEEL_SET_VCPU_EVENTS		_IOW(KEELIO, 0xa0, struct keel_vcpu_events)

@@ -479,6 +479,29 @@ static bool use_set_guest_debug2(long v)
 	return ok;
 }
 
+/* GET_CLOCK reports the flags advertised, at most (REALTIME, HOST_TSC). */
+static bool use_adjust_clock(long v)
+{
+	struct keel_clock_data c;
+	int vm = create_vm(), r = kl_ioctl(vm, KEEL_GET_CLOCK, (unsigned long)&c);
+
+	if (!r)
+		r = kl_ioctl(vm, KEEL_SET_CLOCK, (unsigned long)&c);
+	close(vm);
+	return !r && (v & KEEL_CLOCK_REALTIME) && !(c.flags & ~v);
+}
+
+static bool use_get_tsc_khz(long v)
+{
+	int vm = create_vm(), fd = kl_ioctl(vm, KEEL_CREATE_VCPU, 0);
+	long khz = fd >= 0 ? kl_ioctl(fd, KEEL_GET_TSC_KHZ, 0) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	close(vm);
+	return v == 1 && khz > 0;
+}
+
 /* Enabling it makes GET_VCPU_EVENTS report payloads; 0 turns it off. */
 static bool use_exception_payload(long v)
 {
@@ -532,6 +555,8 @@ static const struct {
 	{ KEEL_CAP_VCPU_EVENTS, "VCPU_EVENTS", use_vcpu_events },
 	{ KEEL_CAP_INTR_SHADOW, "INTR_SHADOW", use_intr_shadow },
 	{ KEEL_CAP_DEBUGREGS, "DEBUGREGS", use_debugregs },
+	{ KEEL_CAP_ADJUST_CLOCK, "ADJUST_CLOCK", use_adjust_clock },
+	{ KEEL_CAP_GET_TSC_KHZ, "GET_TSC_KHZ", use_get_tsc_khz },
 	{ KEEL_CAP_EXCEPTION_PAYLOAD, "EXCEPTION_PAYLOAD",
 	  use_exception_payload },
 };

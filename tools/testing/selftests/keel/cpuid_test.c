@@ -36,9 +36,18 @@ static struct keel_cpuid_entry2 *find(struct table *t, u32 fn, u32 idx)
 	return NULL;
 }
 
+/* Add leaf @fn (index 0), or replace it if the table has it. */
 static void add(struct table *t, u32 fn, u32 a, u32 b, u32 c, u32 d)
 {
-	struct keel_cpuid_entry2 *e = &t->e[t->h.nent++];
+	struct keel_cpuid_entry2 *e = find(t, fn, 0);
+	u32 i;
+
+	if (e) {	/* move it to the end: callers adjust the last entry */
+		for (i = e - t->e; i + 1 < t->h.nent; i++)
+			t->e[i] = t->e[i + 1];
+		t->h.nent--;
+	}
+	e = &t->e[t->h.nent++];
 
 	*e = (struct keel_cpuid_entry2){ .function = fn, .eax = a, .ebx = b,
 					 .ecx = c, .edx = d };

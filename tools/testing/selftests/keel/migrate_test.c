@@ -16,11 +16,11 @@
 #include "keel_util.h"
 #include "guest_vec.h"
 #include "ucall.h"
+#include "vcpu_state.h"
 
 #define MEM		(16ULL << 20)
 #define ITERS		200000
 #define SYNC_EVERY	4096
-#define MAX_MSRS	128
 
 #define MSR_STAR	0xc0000081
 #define MSR_SFMASK	0xc0000084
@@ -172,148 +172,19 @@ static KL_NO_VECTOR void guest_work(u64 use_avx)
 	GUEST_DONE();
 }
 
-/* ---- the state a VMM moves, through the ioctls only ---- */
-
-struct msr_buf {
-	struct keel_msrs h;
-	struct keel_msr_entry e[MAX_MSRS];
-};
-
-struct vcpu_state {
-	struct keel_regs regs;
-	struct keel_sregs sregs;
-	struct keel_xsave xsave;
-	struct keel_xcrs xcrs;
-	struct msr_buf msrs;
-	struct keel_vcpu_events events;
-	struct keel_debugregs dbg;
-	struct keel_mp_state mp;
-};
-
-static u32 msr_idx[MAX_MSRS];
-static u32 nr_msrs;
-
-/*
- * The listed MSRs this vCPU can save and restore (KVM lists some that
- * its CPU model lacks, and PV MSRs that restore only with their CPUID).
- */
-static void pick_msrs(struct kl_vcpu *vcpu)
-{
-	struct {
-		struct keel_msr_list h;
-		u32 idx[MAX_MSRS];
-	} l = { .h.nmsrs = MAX_MSRS };
-	struct msr_buf one = { .h.nmsrs = 1 };
-	u32 i;
-
-	KL_REQUIRE(!kl_ioctlp(vcpu->vm->sys_fd, KEEL_GET_MSR_INDEX_LIST, &l),
-		   "MSR index list");
-	/* KVM leaves MTRRs out of its list; VMMs save them by CPUID. */
-	if (kl_is_kvm()) {
-		l.idx[l.h.nmsrs++] = MSR_MTRR_DEF;
-		for (i = 0x200; i < 0x210; i++)
-			l.idx[l.h.nmsrs++] = i;
-	}
-	for (i = 0; i < l.h.nmsrs; i++) {
-		one.e[0].index = l.idx[i];
-		if (kl_ioctlp(vcpu->fd, KEEL_GET_MSRS, &one) == 1 &&
-		    kl_ioctlp(vcpu->fd, KEEL_SET_MSRS, &one) == 1)
-			msr_idx[nr_msrs++] = l.idx[i];
-	}
-	if (!kl_is_kvm())
-		kl_ok(nr_msrs == l.h.nmsrs,
-		      "every listed MSR can be saved and restored (%u of %u)",
-		      nr_msrs, l.h.nmsrs);
-}
-
-#define IO(fd, cmd, p, what)						\
-	do {								\
-		int __r = kl_ioctlp(fd, cmd, p);			\
-		KL_REQUIRE(__r >= 0, "%s: %s", what, kl_errstr(__r));	\
-	} while (0)
-
-static void save(struct kl_vcpu *vcpu, struct vcpu_state *s)
-{
-	u32 i;
-	int r;
-
-	memset(s, 0, sizeof(*s));
-	IO(vcpu->fd, KEEL_GET_REGS, &s->regs, "GET_REGS");
-	IO(vcpu->fd, KEEL_GET_SREGS, &s->sregs, "GET_SREGS");
-	IO(vcpu->fd, KEEL_GET_XSAVE, &s->xsave, "GET_XSAVE");
-	IO(vcpu->fd, KEEL_GET_XCRS, &s->xcrs, "GET_XCRS");
-	s->msrs.h.nmsrs = nr_msrs;
-	for (i = 0; i < nr_msrs; i++)
-		s->msrs.e[i].index = msr_idx[i];
-	r = kl_ioctlp(vcpu->fd, KEEL_GET_MSRS, &s->msrs);
-	KL_REQUIRE(r == (int)nr_msrs, "GET_MSRS: %d of %u", r, nr_msrs);
-	IO(vcpu->fd, KEEL_GET_VCPU_EVENTS, &s->events, "GET_VCPU_EVENTS");
-	IO(vcpu->fd, KEEL_GET_DEBUGREGS, &s->dbg, "GET_DEBUGREGS");
-	IO(vcpu->fd, KEEL_GET_MP_STATE, &s->mp, "GET_MP_STATE");
-}
-
-/* QEMU's order: regs, XSAVE, XCRs, sregs, MSRs, events, MP state, DRs. */
-static void restore(struct kl_vcpu *vcpu, struct vcpu_state *s)
-{
-	int r;
-
-	IO(vcpu->fd, KEEL_SET_REGS, &s->regs, "SET_REGS");
-	IO(vcpu->fd, KEEL_SET_XSAVE, &s->xsave, "SET_XSAVE");
-	IO(vcpu->fd, KEEL_SET_XCRS, &s->xcrs, "SET_XCRS");
-	IO(vcpu->fd, KEEL_SET_SREGS, &s->sregs, "SET_SREGS");
-	r = kl_ioctlp(vcpu->fd, KEEL_SET_MSRS, &s->msrs);
-	KL_REQUIRE(r == (int)nr_msrs, "SET_MSRS: %d of %u (stopped at %#x)",
-		   r, nr_msrs, r >= 0 && r < (int)nr_msrs ?
-		   s->msrs.e[r].index : 0);
-	IO(vcpu->fd, KEEL_SET_VCPU_EVENTS, &s->events, "SET_VCPU_EVENTS");
-	IO(vcpu->fd, KEEL_SET_MP_STATE, &s->mp, "SET_MP_STATE");
-	IO(vcpu->fd, KEEL_SET_DEBUGREGS, &s->dbg, "SET_DEBUGREGS");
-}
-
-static struct vcpu_state st;
-
 static void set_tsc(struct kl_vcpu *vcpu, u64 tsc)
 {
-	struct msr_buf m = { .h.nmsrs = 1, .e[0] = { 0x10, 0, tsc } };
+	struct kl_msr_buf m = { .h.nmsrs = 1, .e[0] = { 0x10, 0, tsc } };
 
 	KL_REQUIRE(kl_ioctlp(vcpu->fd, KEEL_SET_MSRS, &m) == 1, "TSC");
 }
 
 static int migrations, pending_nmi_moves, intr_moves;
 
-static void free_vm(struct kl_vcpu *vcpu)
-{
-	struct kl_vm *vm = vcpu->vm;
-
-	kl_vcpu_free(vcpu);
-	kl_vm_free(vm);
-}
-
-/* Finish the exit in the source first, as VMMs must (immediate_exit). */
 static struct kl_vcpu *migrate(struct kl_vcpu *src, bool complete_io)
 {
-	struct kl_vm *dvm;
-	struct kl_vcpu *dst;
-	sigset_t alarm, old;
-
-	/* Only RUN is to be interrupted (KVM's CREATE_VM can be, too). */
-	sigemptyset(&alarm);
-	sigaddset(&alarm, SIGALRM);
-	sigprocmask(SIG_BLOCK, &alarm, &old);
-	dvm = kl_vm_create(MEM);
-	if (complete_io) {
-		src->run->immediate_exit = 1;
-		KL_REQUIRE(kl_vcpu_run(src) == -EINTR, "completing the exit");
-		src->run->immediate_exit = 0;
-	}
-	save(src, &st);
-	memcpy(dvm->mem, src->vm->mem, MEM);
-	dst = kl_vcpu_add(dvm, 0);
-	restore(dst, &st);
-	free_vm(src);
 	migrations++;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	return dst;
+	return kl_move_vm(src, MEM, complete_io);
 }
 
 static volatile sig_atomic_t ticks;
@@ -335,8 +206,14 @@ static void run_guest(bool move, bool avx, struct kl_ucall *out)
 
 	kl_vm_set_idt_gate(vm, 2, nmi_handler);
 	kl_vcpu_setup_long_mode(vcpu, guest_work, avx, 0);
-	if (!nr_msrs)
-		pick_msrs(vcpu);
+	if (!move) {
+		int listed, n = kl_pick_msrs(vcpu, &listed);
+
+		if (!kl_is_kvm())
+			kl_ok(n == listed,
+			      "every listed MSR can be saved and restored (%d of %d)",
+			      n, listed);
+	}
 	/*
 	 * A guest up for a while: KVM takes a TSC write within a second of
 	 * what it expects as a request to synchronize vCPUs and ignores it.
@@ -377,7 +254,9 @@ static void run_guest(bool move, bool avx, struct kl_ucall *out)
 		setitimer(ITIMER_REAL, &it, NULL);
 	}
 	*out = uc;
-	free_vm(vcpu);
+	vm = vcpu->vm;
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
 }
 
 int main(void)

@@ -26,6 +26,8 @@ typedef uint8_t u8;
 typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
+typedef int8_t s8;
+typedef int64_t s64;
 
 __printf(2, 3) void kl_ok(bool pass, const char *fmt, ...);
 __printf(1, 2) void kl_skip(const char *fmt, ...);
