@@ -3,11 +3,12 @@
 #
 # keel's host-side checks: the uapi contract (layout rules, -m32/-m64,
 # frozen baseline, KVM byte-compatibility, abidiff against the last
-# release tag), the documentation check and the style lane. Every line is
+# release tag), the documentation check, the style lane and the check
+# that keel imports only symbols open to any GPL module. Every line is
 # "CHECK: ok - ..." or "CHECK: not ok - ...", with "# ..." findings.
 #
 # usage: run.sh KVER SCRATCH_DIR [CHECK...]
-#   CHECK: rules baseline kvm abidiff docs style (default: all)
+#   CHECK: rules baseline kvm abidiff docs style symbols (default: all)
 set -uo pipefail
 
 KVER=$1 SCRATCH=$2
@@ -15,7 +16,7 @@ shift 2
 HOST=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HOST/../../../../.." && pwd)
 PY=/usr/bin/python3
-checks=${*:-rules baseline kvm abidiff docs style}
+checks=${*:-rules baseline kvm abidiff docs style symbols}
 fail=0
 
 # abidiff between the header at the newest release tag and HEAD, as the
@@ -49,6 +50,14 @@ abidiff_check() {
 	echo "ok - abidiff $tag..HEAD: no incompatible uapi change"
 }
 
+# keel.ko for KVER, checked against that kernel's exports.
+symbols_check() {
+	make -s -C "$TOP" KVER="$KVER" modules > "$SCRATCH/symbols-build" 2>&1 ||
+		{ cat "$SCRATCH/symbols-build"; echo "not ok - build"; return 1; }
+	"$PY" "$HOST/symbols_check.py" "$KVER" "$TOP/keel.ko" \
+		"/lib/modules/$KVER/build/Module.symvers"
+}
+
 for c in $checks; do
 	out=$SCRATCH/host-$c.out
 	mkdir -p "$SCRATCH"
@@ -57,6 +66,7 @@ for c in $checks; do
 	abidiff) abidiff_check ;;
 	docs) "$PY" "$HOST/docs_check.py" ;;
 	style) bash "$HOST/style_check.sh" "$KVER" "$SCRATCH" ;;
+	symbols) symbols_check ;;
 	*) echo "not ok - unknown check"; false ;;
 	esac > "$out" 2>&1
 	st=$?
