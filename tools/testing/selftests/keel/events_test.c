@@ -103,15 +103,12 @@ static int set_events(struct kl_vcpu *vcpu, const struct keel_vcpu_events *e)
 /* GET, SET, GET on a vCPU stopped in the middle of the guest. */
 static void roundtrip(struct kl_vcpu *vcpu, const char *when)
 {
-	struct keel_vcpu_events a, b;
 	int r;
+	bool same = kl_state_roundtrip(vcpu, KEEL_GET_VCPU_EVENTS, KEEL_SET_VCPU_EVENTS,
+				       sizeof(struct keel_vcpu_events), &r);
 
-	get_events(vcpu, &a);
-	r = set_events(vcpu, &a);
-	get_events(vcpu, &b);
-	kl_ok(!r && !memcmp(&a, &b, sizeof(a)),
-	      "%s: GET, SET (%s), GET of the events is an identity", when,
-	      kl_errstr(r));
+	kl_ok(same, "%s: GET, SET (%s), GET of the events is an identity",
+	      when, kl_errstr(r));
 }
 
 static u64 sync_arg(struct kl_vcpu *vcpu, u64 tag, int n)

@@ -269,10 +269,7 @@ static void test_tsc_khz(void)
 
 static void test_bare(void)
 {
-	struct {
-		struct keel_cpuid2 c;
-		struct keel_cpuid_entry2 e[128];
-	} cpuid = { .c.nent = 128 };
+	struct kl_cpuid cpuid;
 	struct kl_vcpu *vcpu;
 	struct kl_vm *vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_bare, 1,
 					     &vcpu);
@@ -280,12 +277,11 @@ static void test_bare(void)
 	u32 i, n = 0;
 
 	kl_vm_set_idt_gate(vm, 13, gp_skip);
-	KL_REQUIRE(!kl_ioctlp(vm->sys_fd, KEEL_GET_SUPPORTED_CPUID, &cpuid),
-		   "supported CPUID");
-	for (i = 0; i < cpuid.c.nent; i++)
+	kl_get_supported_cpuid(vm, &cpuid);
+	for (i = 0; i < cpuid.h.nent; i++)
 		if ((cpuid.e[i].function & 0xffff0000) != 0x40000000)
 			cpuid.e[n++] = cpuid.e[i];
-	cpuid.c.nent = n;
+	cpuid.h.nent = n;
 	KL_REQUIRE(!kl_ioctlp(vcpu->fd, KEEL_SET_CPUID2, &cpuid), "SET_CPUID2");
 	if (kl_is_kvm())
 		kl_skip("kvmclock MSR without KVM's CPUID leaves: KVM 6.1 takes it");

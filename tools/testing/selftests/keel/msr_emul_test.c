@@ -258,26 +258,23 @@ static void test_main(void)
 	kl_vm_free(vm);
 }
 
-static void clear_bit_in(struct keel_cpuid2 *c, u32 fn, int reg, u32 bit)
+static void clear_bit_in(struct kl_cpuid *c, u32 fn, int reg, u32 bit)
 {
 	u32 i;
 
-	for (i = 0; i < c->nent; i++) {
-		if (c->entries[i].function != fn)
+	for (i = 0; i < c->h.nent; i++) {
+		if (c->e[i].function != fn)
 			continue;
 		if (reg == 1)
-			c->entries[i].ebx &= ~bit;
+			c->e[i].ebx &= ~bit;
 		else
-			c->entries[i].edx &= ~bit;
+			c->e[i].edx &= ~bit;
 	}
 }
 
 static void test_bare(void)
 {
-	struct {
-		struct keel_cpuid2 c;
-		struct keel_cpuid_entry2 e[128];
-	} cpuid = { .c.nent = 128 };
+	struct kl_cpuid cpuid;
 	struct kl_vcpu *vcpu;
 	struct kl_vm *vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_bare, 1,
 					     &vcpu);
@@ -287,11 +284,10 @@ static void test_bare(void)
 
 	kl_vm_set_idt_gate(vm, 13, gp_handler);
 	kl_vm_set_idt_gate(vm, 6, ud_handler);
-	r = kl_ioctlp(vm->sys_fd, KEEL_GET_SUPPORTED_CPUID, &cpuid);
-	KL_REQUIRE(!r, "GET_SUPPORTED_CPUID: %s", kl_errstr(r));
-	clear_bit_in(&cpuid.c, 1, 3, BIT(12));			/* MTRR */
-	clear_bit_in(&cpuid.c, 7, 1, BIT(1));			/* TSC_ADJUST */
-	clear_bit_in(&cpuid.c, 0x80000001, 3, BIT(27));		/* RDTSCP */
+	kl_get_supported_cpuid(vm, &cpuid);
+	clear_bit_in(&cpuid, 1, 3, BIT(12));			/* MTRR */
+	clear_bit_in(&cpuid, 7, 1, BIT(1));			/* TSC_ADJUST */
+	clear_bit_in(&cpuid, 0x80000001, 3, BIT(27));		/* RDTSCP */
 	r = kl_ioctlp(vcpu->fd, KEEL_SET_CPUID2, &cpuid);
 	KL_REQUIRE(!r, "SET_CPUID2: %s", kl_errstr(r));
 	KL_REQUIRE(kl_run_ucall(vcpu, &uc) == KL_UCALL_SYNC, "sync");

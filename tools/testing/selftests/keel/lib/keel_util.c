@@ -202,3 +202,31 @@ const char *kl_exit_name(u32 reason)
 		return names[reason];
 	return "?";
 }
+
+bool kl_state_roundtrip(struct kl_vcpu *vcpu, unsigned long get,
+			unsigned long set, size_t len, int *set_r)
+{
+	void *a = calloc(2, len), *b = (char *)a + len;
+	bool same;
+	int r;
+
+	KL_REQUIRE(a, "out of memory");
+	r = kl_ioctlp(vcpu->fd, get, a);
+	KL_REQUIRE(!r, "GET: %s", kl_errstr(r));
+	*set_r = kl_ioctlp(vcpu->fd, set, a);
+	r = kl_ioctlp(vcpu->fd, get, b);
+	KL_REQUIRE(!r, "GET: %s", kl_errstr(r));
+	same = !*set_r && !memcmp(a, b, len);
+	free(a);
+	return same;
+}
+
+void kl_get_supported_cpuid(struct kl_vm *vm, struct kl_cpuid *c)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->h.nent = ARRAY_SIZE(c->e);
+	r = kl_ioctlp(vm->sys_fd, KEEL_GET_SUPPORTED_CPUID, c);
+	KL_REQUIRE(!r, "GET_SUPPORTED_CPUID: %s", kl_errstr(r));
+}

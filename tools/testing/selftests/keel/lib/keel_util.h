@@ -71,6 +71,21 @@ void *kl_gpa_to_hva(struct kl_vm *vm, u64 gpa);
 
 /* Copy the test binary into the guest and set up paging, GDT and IDT. */
 void kl_vm_setup_long_mode(struct kl_vm *vm);
+/*
+ * GET, SET, GET through a vCPU state ioctl pair of @len bytes: true if
+ * SET took what GET returned and the second GET equals the first.
+ */
+bool kl_state_roundtrip(struct kl_vcpu *vcpu, unsigned long get,
+			unsigned long set, size_t len, int *set_r);
+
+/* KEEL_GET_SUPPORTED_CPUID into a table with room for 128 entries. */
+struct kl_cpuid {
+	struct keel_cpuid2 h;
+	struct keel_cpuid_entry2 e[128];
+};
+
+void kl_get_supported_cpuid(struct kl_vm *vm, struct kl_cpuid *c);
+
 /* Point IDT entry @vector at @handler (guest code ending in IRETQ). */
 void kl_vm_set_idt_gate(struct kl_vm *vm, int vector, void *handler);
 /* Start @vcpu in 64-bit mode at @fn(arg0, arg1) on its own stack. */
