@@ -2,7 +2,9 @@
 /*
  * keel and the in-tree kvm_amd never share the CPU's virtualization
  * extension: whoever holds it first wins, the other gets -EBUSY, and
- * keel's dmesg line names the fix. keel-only (needs both modules).
+ * keel's dmesg line names the fix. Since 6.12 kvm_amd takes it when it
+ * loads (unless kvm has enable_virt_at_load=0), so it cannot load while
+ * keel holds it. keel-only (needs both modules).
  */
 #include <fcntl.h>
 #include <unistd.h>
@@ -16,6 +18,14 @@ static bool dmesg_has(const char *s)
 
 	snprintf(cmd, sizeof(cmd), "dmesg | grep -q '%s'", s);
 	return system(cmd) == 0;
+}
+
+#define VIRT_AT_LOAD "/sys/module/kvm/parameters/enable_virt_at_load"
+
+/* kvm enables virtualization when it loads (6.12+, the default there). */
+static bool virt_at_load(void)
+{
+	return system("grep -q Y " VIRT_AT_LOAD " 2>/dev/null") == 0;
 }
 
 int main(void)
@@ -45,7 +55,19 @@ int main(void)
 	vm = kl_ioctl(sys, KEEL_CREATE_VM, 0);
 	kl_ok(vm >= 0, "keel CREATE_VM once kvm_amd is gone: %s", kl_errstr(vm));
 
-	KL_REQUIRE(system("modprobe kvm_amd") == 0, "modprobe kvm_amd again");
+	/*
+	 * keel holds SVM: kvm_amd cannot have it. Since 6.12 kvm_amd takes
+	 * it when it loads, which then fails, unless kvm is loaded with
+	 * enable_virt_at_load=0; before, its first VM fails.
+	 */
+	if (system("modprobe kvm_amd") != 0) {
+		kl_ok(virt_at_load(),
+		      "kvm_amd cannot load: it enables SVM at load, keel owns it");
+		system("rmmod kvm");
+		KL_REQUIRE(system("modprobe kvm enable_virt_at_load=0") == 0 &&
+			   system("modprobe kvm_amd") == 0,
+			   "modprobe kvm_amd with enable_virt_at_load=0");
+	}
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	r = kvm >= 0 ? kl_ioctl(kvm, KVM_CREATE_VM, 0) : -errno;
 	kl_ok(r == -EBUSY || r == -EIO, "KVM_CREATE_VM while keel owns SVM: %s",
@@ -54,6 +76,11 @@ int main(void)
 		close(r);
 	if (kvm >= 0)
 		close(kvm);
+	/* kvm_amd loaded, without a VM of its own: keel's VMs still work. */
+	r = kl_ioctl(sys, KEEL_CREATE_VM, 0);
+	kl_ok(r >= 0, "keel CREATE_VM beside an idle kvm_amd: %s", kl_errstr(r));
+	if (r >= 0)
+		close(r);
 	system("rmmod kvm_amd kvm");
 	close(vm);
 

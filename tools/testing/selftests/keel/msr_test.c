@@ -128,8 +128,11 @@ static void index_lists(int sys)
 	m.e[0].index = MSR_IA32_UCODE_REV;
 	m.e[1].index = MSR_LSTAR;	/* not a feature MSR */
 	r = msrs_ioctl(sys, KEEL_GET_MSRS, &m);
-	kl_ok(r == 1, "system fd GET_MSRS stops after the feature MSR: %d",
-	      r);
+	if (kl_is_kvm() && r == 2)
+		kl_skip("system fd GET_MSRS of LSTAR: KVM since 6.12 reads 0");
+	else
+		kl_ok(r == 1, "system fd GET_MSRS stops after the feature MSR: %d",
+		      r);
 	kl_diag("host microcode revision %#llx", (unsigned long long)m.e[0].data);
 }
 

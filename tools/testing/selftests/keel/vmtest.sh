@@ -16,7 +16,8 @@ usage: $0 [options]
   --mode MODE       host (uapi contract, docs and style checks), keel,
                     kvm (differential), nosvm/nonpt (load refusal),
                     reboot (with a guest running) or all (the default)
-  --kernel PATH     boot this vmlinuz (default: newest with headers)
+  --kernel PATH     boot this vmlinuz (default: the newest 6.1 with headers;
+                    its headers must be installed)
   --append ARGS     extra kernel command line arguments
   --shell           boot with keel loaded and give a shell; no tests
   --demo            run the demo VMM (README's main job) instead of tests
@@ -54,7 +55,7 @@ log() { echo "vmtest: $*" >&2; }
 
 ensure_packages() {
 	local want=(qemu-system-x86 linux-image-amd64 linux-headers-amd64
-		    busybox-static cpio kmod dkms gcc make libc6-dev git
+		    busybox-static cpio kmod xz-utils dkms gcc make libc6-dev git
 		    gcc-multilib python3 python3-pyelftools abigail-tools
 		    linux-source-6.1 sparse)
 	local missing=() p
@@ -74,10 +75,11 @@ pick_kernel() {
 		KVER=$(basename "$KERNEL" | sed 's/^vmlinuz-//')
 		return
 	fi
-	KVER=$(ls /boot/vmlinuz-* 2>/dev/null | sed 's|.*/vmlinuz-||' |
+	# 6.1 (bookworm's) by default, even beside newer kernels.
+	KVER=$(ls /boot/vmlinuz-6.1.* 2>/dev/null | sed 's|.*/vmlinuz-||' |
 	       while read -r v; do [ -d "/lib/modules/$v/build" ] && echo "$v"; done |
 	       sort -V | tail -n 1)
-	[ -n "$KVER" ] || { log "no kernel with headers in /boot"; exit 1; }
+	[ -n "$KVER" ] || { log "no 6.1 kernel with headers in /boot"; exit 1; }
 	KERNEL=/boot/vmlinuz-$KVER
 }
 
@@ -102,6 +104,16 @@ build_module() {
 	[ -n "$KEEL_KO" ] || { log "dkms installed no keel.ko"; exit 1; }
 }
 
+# Newer Debian kernels ship modules xz-compressed; busybox loads plain ones.
+copy_module() {
+	mkdir -p "$(dirname "$2")"
+	if [ -e "$1" ]; then
+		cp "$1" "$2"
+	else
+		xz -dc "$1.xz" > "$2"
+	fi
+}
+
 build_initramfs() {
 	local root=$OUT/root m
 	rm -rf "$root"
@@ -113,11 +125,9 @@ build_initramfs() {
 	cp "$OUT/keel-demo" "$root/tests/keel-demo"
 	for m in kernel/virt/lib/irqbypass.ko kernel/arch/x86/kvm/kvm.ko \
 		 kernel/arch/x86/kvm/kvm-amd.ko kernel/drivers/crypto/ccp/ccp.ko; do
-		mkdir -p "$root/lib/modules/$KVER/$(dirname $m)"
-		cp "/lib/modules/$KVER/$m" "$root/lib/modules/$KVER/$m"
+		copy_module "/lib/modules/$KVER/$m" "$root/lib/modules/$KVER/$m"
 	done
-	mkdir -p "$root/lib/modules/$KVER/updates/dkms"
-	cp "$KEEL_KO" "$root/lib/modules/$KVER/updates/dkms/"
+	copy_module "${KEEL_KO%.xz}" "$root/lib/modules/$KVER/updates/dkms/keel.ko"
 	cp /lib/modules/"$KVER"/modules.{order,builtin,builtin.modinfo} \
 		"$root/lib/modules/$KVER/" 2>/dev/null || true
 	depmod -b "$root" "$KVER"
