@@ -16,8 +16,10 @@ usage: $0 [options]
   --mode MODE       host (uapi contract, docs and style checks), keel,
                     kvm (differential), nosvm/nonpt (load refusal),
                     reboot (with a guest running) or all (the default)
-  --kernel PATH     boot this vmlinuz (default: the newest 6.1 with headers;
-                    its headers must be installed)
+  --kver SERIES     the kernel to test: 6.1 (default, bookworm's) or 6.12
+                    (bookworm-backports, installed from the machine's own
+                    Debian mirror if missing)
+  --kernel PATH     boot this vmlinuz (its headers must be installed)
   --append ARGS     extra kernel command line arguments
   --shell           boot with keel loaded and give a shell; no tests
   --demo            run the demo VMM (README's main job) instead of tests
@@ -30,13 +32,14 @@ EOF
 TOP=$(cd "$(dirname "$0")/../../../.." && pwd)
 SELF=$TOP/tools/testing/selftests/keel
 OUT=$TOP/build/vmtest
-ONLY= MODE=all KERNEL= APPEND= SHELL_MODE=0 DEMO=0 DKMS=1 BENCH=0
+ONLY= MODE=all KERNEL= APPEND= SHELL_MODE=0 DEMO=0 DKMS=1 BENCH=0 SERIES=6.1
 
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--test) ONLY=$2; shift ;;
 	--mode) MODE=$2; shift ;;
 	--kernel) KERNEL=$2; shift ;;
+	--kver) SERIES=$2; shift ;;
 	--append) APPEND=$2; shift ;;
 	--shell) SHELL_MODE=1 ;;
 	--demo) DEMO=1 ;;
@@ -70,16 +73,63 @@ ensure_packages() {
 		--no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The newest installed kernel of $SERIES that has its headers.
+installed_kver() {
+	ls /boot/vmlinuz-"$SERIES".* 2>/dev/null | sed 's|.*/vmlinuz-||' |
+		while read -r v; do [ -d "/lib/modules/$v/build" ] && echo "$v"; done |
+		sort -V | tail -n 1
+}
+
+# The machine's own Debian mirror, from its apt sources.
+debian_mirror() {
+	{ grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		awk '{print $2}'
+	  grep -h '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}'
+	} | grep -v security | head -n 1
+}
+
+# A kernel series other than the machine's: image and headers from the
+# suite that carries it, on the machine's mirror, with apt pointed at a
+# private source list so the machine's own stays untouched.
+install_series() {
+	local suite mirror d=$OUT/apt img
+	case $SERIES in
+	6.12) suite=bookworm-backports ;;
+	*) log "kernel series $SERIES: not supported (6.1, 6.12)"; exit 2 ;;
+	esac
+	mirror=$(debian_mirror)
+	[ -n "$mirror" ] || { log "no Debian mirror in the apt sources"; exit 1; }
+	mkdir -p "$d/lists/partial"
+	cat > "$d/keel.sources" <<EOS
+Types: deb
+URIs: $mirror
+Suites: bookworm $suite
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOS
+	local opt=(-o Dir::Etc::sourcelist="$d/keel.sources" -o Dir::Etc::sourceparts=-
+		   -o Dir::State::Lists="$d/lists")
+	log "installing Linux $SERIES from $mirror $suite"
+	$SUDO apt-get "${opt[@]}" update -qq
+	# The versioned package, not linux-image-amd64, whose version would move.
+	img=$(apt-cache "${opt[@]}" depends "linux-image-amd64/$suite" 2>/dev/null |
+	      sed -n "s/.*Depends: \(linux-image-$SERIES[.][^ ]*\)$/\1/p" | head -n 1)
+	[ -n "$img" ] || { log "no linux-image-$SERIES in $suite"; exit 1; }
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get "${opt[@]}" install -y -qq \
+		--no-install-recommends "$img" "${img/image/headers}" >/dev/null
+}
+
 pick_kernel() {
 	if [ -n "$KERNEL" ]; then
 		KVER=$(basename "$KERNEL" | sed 's/^vmlinuz-//')
 		return
 	fi
-	# 6.1 (bookworm's) by default, even beside newer kernels.
-	KVER=$(ls /boot/vmlinuz-6.1.* 2>/dev/null | sed 's|.*/vmlinuz-||' |
-	       while read -r v; do [ -d "/lib/modules/$v/build" ] && echo "$v"; done |
-	       sort -V | tail -n 1)
-	[ -n "$KVER" ] || { log "no 6.1 kernel with headers in /boot"; exit 1; }
+	KVER=$(installed_kver)
+	if [ -z "$KVER" ] && [ "$SERIES" != 6.1 ]; then
+		install_series
+		KVER=$(installed_kver)
+	fi
+	[ -n "$KVER" ] || { log "no $SERIES kernel with headers in /boot"; exit 1; }
 	KERNEL=/boot/vmlinuz-$KVER
 }
 
