@@ -149,7 +149,10 @@ static int keel_decode_mov_dr(struct keel_vcpu *vcpu, int *gpr,
 	return 0;
 }
 
-/* An intercepted MOV DR while userspace owns the breakpoints. */
+/*
+ * An intercepted MOV DR. Unless userspace owns the breakpoints, this is
+ * the guest's first use: make its registers active and run it again.
+ */
 int keel_x86_handle_dr_access(struct keel_vcpu *vcpu, int dr, bool write)
 {
 	unsigned long *r = vcpu->arch.regs;
@@ -158,6 +161,10 @@ int keel_x86_handle_dr_access(struct keel_vcpu *vcpu, int dr, bool write)
 	int gpr;
 	u64 val;
 
+	if (!keel_hw_bp(vcpu)) {
+		keel_x86_db_set_active(vcpu, true);
+		return 1;
+	}
 	if (keel_decode_mov_dr(vcpu, &gpr, &len))
 		return keel_x86_internal_error(vcpu,
 			KEEL_INTERNAL_ERROR_EMULATION, dr, write);
@@ -227,10 +234,13 @@ long keel_x86_set_guest_debug(struct keel_vcpu *vcpu,
 		return -EBUSY;
 
 	was_hw = keel_hw_bp(vcpu);
-	if (was_hw && !hw)
+	if (was_hw && !hw) {
 		keel_x86->set_dr(vcpu, 7, vcpu->arch.guest_dr7);
-	else if (!was_hw && hw)
+		/* The guest's registers come back into the CPU if in use. */
+		vcpu->arch.db_active = true;
+	} else if (!was_hw && hw) {
 		vcpu->arch.guest_dr7 = keel_x86->get_dr(vcpu, 7);
+	}
 	vcpu->arch.guest_debug = dbg.control;
 	if (hw) {
 		memcpy(vcpu->arch.eff_db, d, sizeof(vcpu->arch.eff_db));

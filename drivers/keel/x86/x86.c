@@ -383,6 +383,7 @@ int keel_arch_vcpu_run_once(struct keel_vcpu *vcpu)
 	local_irq_enable();
 	keel_fpu_put_guest(vcpu);
 	keel_x86_complete_events(vcpu);
+	keel_x86_db_settle(vcpu);
 
 	r = keel_x86->handle_exit(vcpu);
 	if (r > 0)

@@ -148,6 +148,7 @@ struct keel_arch_vcpu {
 	struct keel_mtrrs mtrr;
 	struct keel_x86_events ev;
 	u64 db[4];		/* the guest's DR0-3 */
+	bool db_active;		/* ... are in the CPU while it runs */
 	/* KEEL_SET_GUEST_DEBUG: KEEL_GUESTDBG_* and userspace's breakpoints */
 	u32 guest_debug;
 	u64 eff_db[4];		/* DR0-3 in the CPU while USE_HW_BP */
@@ -291,6 +292,8 @@ long keel_x86_set_vcpu_events(struct keel_vcpu *vcpu,
 void keel_x86_debugreg_reset(struct keel_vcpu *vcpu);
 void keel_x86_load_guest_db(struct keel_vcpu *vcpu);
 void keel_x86_save_guest_db(struct keel_vcpu *vcpu);
+void keel_x86_db_set_active(struct keel_vcpu *vcpu, bool active);
+void keel_x86_db_settle(struct keel_vcpu *vcpu);
 long keel_x86_get_debugregs(struct keel_vcpu *vcpu,
 			    struct keel_debugregs __user *u);
 long keel_x86_set_debugregs(struct keel_vcpu *vcpu,

@@ -577,7 +577,9 @@ static void keel_svm_update_debug_intercepts(struct keel_vcpu *vcpu)
 	c->intercepts[INTERCEPT_EXCEPTION] &= ~BIT(KEEL_EXC_DB);
 	if (dbg & (KEEL_GUESTDBG_SINGLESTEP | KEEL_GUESTDBG_USE_HW_BP))
 		c->intercepts[INTERCEPT_EXCEPTION] |= BIT(KEEL_EXC_DB);
-	c->intercepts[INTERCEPT_DR] = (dbg & KEEL_GUESTDBG_USE_HW_BP) ?
+	/* MOV DRs exit while keel emulates them or waits for their first use. */
+	c->intercepts[INTERCEPT_DR] = (dbg & KEEL_GUESTDBG_USE_HW_BP) ||
+				      !vcpu->arch.db_active ?
 				      INTERCEPT_DR0_7_RW : 0;
 }
 

@@ -108,6 +108,17 @@ static void guest_main(void)
 	GUEST_DONE();
 }
 
+/* A vCPU whose debug registers were never used writes one. */
+static void guest_first_use(void)
+{
+	write_dr(0, 0x5000);
+	GUEST_SYNC(read_dr(0));
+	write_dr(0, 0);
+	GUEST_SYNC(read_dr(0));
+	GUEST_SYNC(read_dr(7));
+	GUEST_DONE();
+}
+
 static void get_dbg(struct kl_vcpu *vcpu, struct keel_debugregs *d)
 {
 	int r = kl_ioctlp(vcpu->fd, KEEL_GET_DEBUGREGS, d);
@@ -129,6 +140,34 @@ static void roundtrip(struct kl_vcpu *vcpu, const char *when)
 
 	kl_ok(same, "%s: GET, SET (%s), GET of the debug registers is an identity",
 	      when, kl_errstr(r));
+}
+
+/*
+ * keel keeps DR0-3 out of the entry path until the guest uses them: the
+ * first MOV DR switches them in, and they leave again once unused.
+ */
+static void test_first_use(void)
+{
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_first_use, 1,
+					     &vcpu);
+	struct keel_debugregs d;
+	struct kl_ucall uc;
+	bool ok;
+
+	ok = kl_run_ucall(vcpu, &uc) == KL_UCALL_SYNC && uc.args[0] == 0x5000;
+	get_dbg(vcpu, &d);
+	kl_ok(ok && d.db[0] == 0x5000,
+	      "a fresh vCPU's first DR0 write reads back, in the guest and GET");
+	ok = kl_run_ucall(vcpu, &uc) == KL_UCALL_SYNC && uc.args[0] == 0;
+	get_dbg(vcpu, &d);
+	kl_ok(ok && d.db[0] == 0, "cleared again: 0 in the guest and GET");
+	ok = kl_run_ucall(vcpu, &uc) == KL_UCALL_SYNC && uc.args[0] == 0x400;
+	kl_ok(ok, "a later read of DR7 still works (0x%llx)",
+	      (unsigned long long)uc.args[0]);
+	kl_ok(kl_run_ucall(vcpu, &uc) == KL_UCALL_DONE, "guest done");
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
 }
 
 static void test_bad_input(void)
@@ -242,6 +281,7 @@ int main(void)
 	kl_vcpu_free(vcpu);
 	kl_vm_free(vm);
 
+	test_first_use();
 	test_bad_input();
 	return kl_finish();
 }
