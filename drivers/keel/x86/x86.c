@@ -208,6 +208,8 @@ void keel_x86_vcpu_reset(struct keel_vcpu *vcpu)
 	vcpu->arch.tsc_adjust = 0;
 	vcpu->arch.tsc_aux = 0;
 	vcpu->arch.hwcr = 0;
+	/* A reset guest has no kvmclock area: keel stops writing it. */
+	vcpu->arch.system_time_msr = 0;
 	memset(&vcpu->arch.mtrr, 0, sizeof(vcpu->arch.mtrr));
 	memset(&vcpu->arch.ev, 0, sizeof(vcpu->arch.ev));
 	keel_x86_debugreg_reset(vcpu);
