@@ -30,6 +30,8 @@ static void keel_vm_destroy(struct keel_vm *vm)
 		keel_vcpu_destroy(vcpu);
 	xa_destroy(&vm->vcpus);
 	keel_arch_vm_destroy(vm);
+	keel_ioeventfds_free(vm);
+	keel_io_buses_free(vm);
 	keel_memslots_free(vm);
 	free_cpumask_var(vm->kick_mask);
 	mmdrop(vm->mm);
@@ -106,6 +108,8 @@ static long keel_vm_ioctl(struct file *filp, unsigned int cmd,
 		return keel_check_extension(vm, arg);
 	case KEEL_ENABLE_CAP:
 		return keel_vm_enable_cap(vm, argp);
+	case KEEL_IOEVENTFD:
+		return keel_vm_ioeventfd(vm, argp);
 	default:
 		return keel_arch_vm_ioctl(vm, cmd, arg);
 	}
@@ -141,6 +145,8 @@ int keel_vm_create(unsigned long type)
 	xa_init(&vm->slots_by_id);
 	spin_lock_init(&vm->mmu_lock);
 	spin_lock_init(&vm->kick_lock);
+	mutex_init(&vm->io_lock);
+	INIT_LIST_HEAD(&vm->ioeventfds);
 	xa_init_flags(&vm->vcpus, XA_FLAGS_ALLOC);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);

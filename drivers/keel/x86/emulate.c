@@ -8,7 +8,8 @@
  * decoded here. Covered: MOV to/from memory (88, 89, 8A, 8B, C6, C7,
  * A0-A3), MOVZX/MOVSX (0F B6/B7/BE/BF), MOVSXD (63) and STOS (AA, AB,
  * with REP), operands of 1, 2, 4 and 8 bytes. Anything else stops RUN
- * with KEEL_EXIT_INTERNAL_ERROR. A read completes on the next RUN.
+ * with KEEL_EXIT_INTERNAL_ERROR. An in-kernel device on the MMIO bus
+ * completes the access at once; otherwise a read completes on the next RUN.
  */
 #include <linux/mm.h>
 #include <asm/processor-flags.h>
@@ -257,6 +258,58 @@ static int keel_mmio_decode(struct keel_vcpu *vcpu, struct keel_insn *in,
 	return -EINVAL;
 }
 
+static void keel_mmio_finish_stos(struct keel_vcpu *vcpu)
+{
+	struct keel_mmio_state *m = &vcpu->arch.mmio;
+	unsigned long *r = vcpu->arch.regs;
+	u8 ab = m->addr_bytes;
+	u64 mask = ab == 8 ? ~0ULL : (1ULL << (ab * 8)) - 1;
+	u64 step = (vcpu->arch.rflags & X86_EFLAGS_DF) ? -(u64)m->len : m->len;
+	u64 rdi = (r[KEEL_REG_RDI] + step) & mask;
+
+	r[KEEL_REG_RDI] = ab == 8 ? rdi : ab == 4 ? (u32)rdi :
+			  (r[KEEL_REG_RDI] & ~0xffffUL) | rdi;
+	if (m->rep) {
+		u64 rcx = ((r[KEEL_REG_RCX] & mask) - 1) & mask;
+
+		r[KEEL_REG_RCX] = ab == 8 ? rcx : ab == 4 ? (u32)rcx :
+				  (r[KEEL_REG_RCX] & ~0xffffUL) | rcx;
+		if (rcx)
+			return;	/* the next iteration exits again */
+	}
+	keel_x86_skip_to(vcpu, m->next_rip);
+}
+
+/* The access is done (a read returned @v): finish the instruction. */
+static int keel_mmio_finish(struct keel_vcpu *vcpu, u64 v)
+{
+	struct keel_mmio_state *m = &vcpu->arch.mmio;
+	unsigned long *reg;
+
+	if (m->stos) {
+		keel_mmio_finish_stos(vcpu);
+		return 1;
+	}
+	if (!m->is_write) {
+		v &= m->len == 8 ? ~0ULL : (1ULL << (8 * m->len)) - 1;
+		if (m->sign_extend)
+			v = (u64)sign_extend64(v, m->len * 8 - 1);
+		reg = &vcpu->arch.regs[m->dst_reg];
+		if (m->high_byte)
+			*reg = (*reg & ~0xff00UL) | ((v & 0xff) << 8);
+		else if (m->dst_bytes == 1)
+			*reg = (*reg & ~0xffUL) | (u8)v;
+		else if (m->dst_bytes == 2)
+			*reg = (*reg & ~0xffffUL) | (u16)v;
+		else if (m->dst_bytes == 4)
+			*reg = (u32)v;
+		else
+			*reg = v;
+	}
+	keel_x86_skip_to(vcpu, m->next_rip);
+	return 1;
+}
+
 int keel_x86_emulate_mmio(struct keel_vcpu *vcpu, u64 gpa, bool write)
 {
 	struct keel_mmio_state *m = &vcpu->arch.mmio;
@@ -285,6 +338,14 @@ int keel_x86_emulate_mmio(struct keel_vcpu *vcpu, u64 gpa, bool write)
 	m->is_write = write;
 	m->next_rip = vcpu->arch.rip + in.len;
 
+	/* An in-kernel device (ioeventfd, irqchip) may take it. */
+	if (write && !keel_io_bus_write(vcpu, KEEL_MMIO_BUS, gpa, m->len,
+					&wval))
+		return keel_mmio_finish(vcpu, 0);
+	if (!write && !keel_io_bus_read(vcpu, KEEL_MMIO_BUS, gpa, m->len,
+					&wval))
+		return keel_mmio_finish(vcpu, wval);
+
 	run->exit_reason = KEEL_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;
 	run->mmio.len = m->len;
@@ -297,54 +358,12 @@ int keel_x86_emulate_mmio(struct keel_vcpu *vcpu, u64 gpa, bool write)
 	return 0;
 }
 
-static void keel_mmio_finish_stos(struct keel_vcpu *vcpu)
-{
-	struct keel_mmio_state *m = &vcpu->arch.mmio;
-	unsigned long *r = vcpu->arch.regs;
-	u8 ab = m->addr_bytes;
-	u64 mask = ab == 8 ? ~0ULL : (1ULL << (ab * 8)) - 1;
-	u64 step = (vcpu->arch.rflags & X86_EFLAGS_DF) ? -(u64)m->len : m->len;
-	u64 rdi = (r[KEEL_REG_RDI] + step) & mask;
-
-	r[KEEL_REG_RDI] = ab == 8 ? rdi : ab == 4 ? (u32)rdi :
-			  (r[KEEL_REG_RDI] & ~0xffffUL) | rdi;
-	if (m->rep) {
-		u64 rcx = ((r[KEEL_REG_RCX] & mask) - 1) & mask;
-
-		r[KEEL_REG_RCX] = ab == 8 ? rcx : ab == 4 ? (u32)rcx :
-				  (r[KEEL_REG_RCX] & ~0xffffUL) | rcx;
-		if (rcx)
-			return;	/* the next iteration exits again */
-	}
-	keel_x86_skip_to(vcpu, m->next_rip);
-}
-
 int keel_x86_complete_mmio(struct keel_vcpu *vcpu)
 {
 	struct keel_mmio_state *m = &vcpu->arch.mmio;
-	unsigned long *reg;
 	u64 v = 0;
 
-	if (m->stos) {
-		keel_mmio_finish_stos(vcpu);
-		return 1;
-	}
-	if (!m->is_write) {
+	if (!m->is_write)
 		memcpy(&v, vcpu->run->mmio.data, m->len);
-		if (m->sign_extend)
-			v = (u64)sign_extend64(v, m->len * 8 - 1);
-		reg = &vcpu->arch.regs[m->dst_reg];
-		if (m->high_byte)
-			*reg = (*reg & ~0xff00UL) | ((v & 0xff) << 8);
-		else if (m->dst_bytes == 1)
-			*reg = (*reg & ~0xffUL) | (u8)v;
-		else if (m->dst_bytes == 2)
-			*reg = (*reg & ~0xffffUL) | (u16)v;
-		else if (m->dst_bytes == 4)
-			*reg = (u32)v;
-		else
-			*reg = v;
-	}
-	keel_x86_skip_to(vcpu, m->next_rip);
-	return 1;
+	return keel_mmio_finish(vcpu, v);
 }

@@ -2,6 +2,9 @@
 /*
  * keel x86: port I/O exits to userspace (KEEL_EXIT_IO).
  *
+ * A plain IN or OUT first goes to the in-kernel devices on the PIO bus;
+ * string forms always go to userspace.
+ *
  * The data travels through the PIO page of the vCPU mmap. An IN, and every
  * string form, completes on the next RUN: the value lands in the guest,
  * RSI/RDI/RCX advance and RIP moves on. A REP string instruction hands
@@ -99,6 +102,23 @@ int keel_x86_handle_pio(struct keel_vcpu *vcpu, const struct keel_pio_exit *e)
 	p->rep = e->rep;
 	p->addr_bytes = e->addr_bytes;
 	p->next_rip = e->next_rip;
+
+	/* An in-kernel device (ioeventfd, irqchip) may take a plain IN/OUT. */
+	if (!e->string) {
+		u64 v = regs[KEEL_REG_RAX];
+
+		if (e->in && !keel_io_bus_read(vcpu, KEEL_PIO_BUS, e->port,
+					       e->size, &v)) {
+			keel_reg_write(&regs[KEEL_REG_RAX], v, e->size);
+			keel_x86_skip_to(vcpu, e->next_rip);
+			return 1;
+		}
+		if (!e->in && !keel_io_bus_write(vcpu, KEEL_PIO_BUS, e->port,
+						 e->size, &v)) {
+			keel_x86_skip_to(vcpu, e->next_rip);
+			return 1;
+		}
+	}
 
 	if (e->string) {
 		u64 mask = keel_addr_mask(e->addr_bytes);

@@ -18,6 +18,7 @@
 #include <uapi/linux/keel.h>
 
 #include <keel/arch.h>
+#include <keel/iobus.h>
 
 #define KEEL_MAX_VCPUS		1024
 #define KEEL_MAX_VCPU_IDS	1024
@@ -66,6 +67,11 @@ struct keel_vm {
 	atomic_t nr_vcpus;
 	/* vCPU ids are below this; 0 means KEEL_MAX_VCPU_IDS. Under lock. */
 	u32 max_vcpu_ids;
+
+	/* In-kernel devices: bus updates and the ioeventfd list. */
+	struct mutex io_lock;
+	struct keel_io_bus __rcu *buses[KEEL_NR_BUSES];
+	struct list_head ioeventfds;
 
 	/* Scratch mask for kicks, under kick_lock. */
 	spinlock_t kick_lock;
@@ -139,6 +145,11 @@ static inline u32 keel_vm_max_vcpu_ids(struct keel_vm *vm)
 int keel_vm_create(unsigned long type);
 void keel_vm_put(struct keel_vm *vm);
 void keel_vm_kick_all(struct keel_vm *vm, unsigned int req);
+
+/* ioeventfd.c */
+long keel_vm_ioeventfd(struct keel_vm *vm,
+		       const struct keel_ioeventfd __user *u);
+void keel_ioeventfds_free(struct keel_vm *vm);
 
 /* mmu_notifier.c */
 int keel_vm_mmu_notifier_register(struct keel_vm *vm);

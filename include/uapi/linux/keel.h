@@ -28,6 +28,9 @@
 #define KEEL_CAP_NR_VCPUS		9
 #define KEEL_CAP_NR_MEMSLOTS		10
 #define KEEL_CAP_MP_STATE		14
+#define KEEL_CAP_IOEVENTFD		36
+#define KEEL_CAP_IOEVENTFD_NO_LENGTH	100
+#define KEEL_CAP_IOEVENTFD_ANY_LENGTH	122
 #define KEEL_CAP_USER_NMI		22
 #define KEEL_CAP_SET_GUEST_DEBUG	23
 #define KEEL_CAP_ADJUST_CLOCK		39
@@ -425,6 +428,20 @@ struct keel_clock_data {
 #define KEEL_CLOCK_REALTIME		(1 << 2)
 #define KEEL_CLOCK_HOST_TSC		(1 << 3)
 
+/* KEEL_IOEVENTFD: signal an eventfd when the guest writes an address */
+struct keel_ioeventfd {
+	__u64 datamatch;	/* with KEEL_IOEVENTFD_FLAG_DATAMATCH */
+	__u64 addr;		/* guest physical address or port */
+	__u32 len;		/* 1, 2, 4 or 8; 0: any length */
+	__s32 fd;		/* an eventfd */
+	__u32 flags;		/* KEEL_IOEVENTFD_FLAG_* */
+	__u8  pad[36];		/* must be 0 */
+};
+
+#define KEEL_IOEVENTFD_FLAG_DATAMATCH	(1 << 0)
+#define KEEL_IOEVENTFD_FLAG_PIO		(1 << 1)
+#define KEEL_IOEVENTFD_FLAG_DEASSIGN	(1 << 2)
+
 /* KEEL_ENABLE_CAP */
 struct keel_enable_cap {
 	__u32 cap;
@@ -450,6 +467,7 @@ struct keel_enable_cap {
 #define KEEL_SET_TSS_ADDR		_IO(KEELIO, 0x47)
 #define KEEL_SET_IDENTITY_MAP_ADDR	_IOW(KEELIO, 0x48, __u64)
 #define KEEL_ENABLE_CAP			_IOW(KEELIO, 0xa3, struct keel_enable_cap)
+#define KEEL_IOEVENTFD			_IOW(KEELIO, 0x79, struct keel_ioeventfd)
 #define KEEL_SET_CLOCK			_IOW(KEELIO, 0x7b, struct keel_clock_data)
 #define KEEL_GET_CLOCK			_IOR(KEELIO, 0x7c, struct keel_clock_data)
 

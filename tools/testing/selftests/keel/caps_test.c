@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -521,6 +522,66 @@ static bool use_exception_payload(long v)
 	return v == 1 && on && off;
 }
 
+static void guest_doorbell(void)
+{
+	*(volatile u32 *)(KL_MMIO_BASE + 0x10) = 1;
+	asm volatile("outb %%al, $0x60" :: "a"(1));
+	GUEST_DONE();
+}
+
+/*
+ * Register one ioeventfd, let the guest write an MMIO and a port doorbell:
+ * the registered one must signal once and never exit to userspace.
+ */
+static bool ioeventfd_rings(u64 addr, u32 len, u32 flags)
+{
+	struct keel_ioeventfd a = { .addr = addr, .len = len, .flags = flags };
+	bool pio = flags & KEEL_IOEVENTFD_FLAG_PIO, exited = false;
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_doorbell, 1,
+					     &vcpu);
+	struct kl_ucall uc;
+	u64 count = 0;
+	int i;
+
+	a.fd = eventfd(0, EFD_NONBLOCK);
+	if (a.fd < 0 || kl_ioctlp(vm->fd, KEEL_IOEVENTFD, &a))
+		goto out;
+	for (i = 0; i < 4 && kl_get_ucall(vcpu, &uc) != KL_UCALL_DONE; i++) {
+		if (kl_vcpu_run(vcpu))
+			break;
+		if (pio && vcpu->run->exit_reason == KEEL_EXIT_IO)
+			exited |= vcpu->run->io.port == addr;
+		if (!pio && vcpu->run->exit_reason == KEEL_EXIT_MMIO)
+			exited |= vcpu->run->mmio.phys_addr == addr;
+	}
+	if (read(a.fd, &count, sizeof(count)) != sizeof(count))
+		count = 0;
+out:
+	if (a.fd >= 0)
+		close(a.fd);
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
+	return count == 1 && !exited;
+}
+
+static bool use_ioeventfd(long v)
+{
+	return v == 1 && ioeventfd_rings(KL_MMIO_BASE + 0x10, 4, 0);
+}
+
+/* Length 0 on the MMIO bus: any access size matches. */
+static bool use_ioeventfd_no_length(long v)
+{
+	return v == 1 && ioeventfd_rings(KL_MMIO_BASE + 0x10, 0, 0);
+}
+
+/* Length 0 on the PIO bus too. */
+static bool use_ioeventfd_any_length(long v)
+{
+	return v == 1 && ioeventfd_rings(0x60, 0, KEEL_IOEVENTFD_FLAG_PIO);
+}
+
 static const struct {
 	u32 nr;
 	const char *name;
@@ -530,6 +591,11 @@ static const struct {
 	{ KEEL_CAP_EXT_CPUID, "EXT_CPUID", use_ext_cpuid },
 	{ KEEL_CAP_SET_TSS_ADDR, "SET_TSS_ADDR", use_set_tss_addr },
 	{ KEEL_CAP_MP_STATE, "MP_STATE", use_mp_state },
+	{ KEEL_CAP_IOEVENTFD, "IOEVENTFD", use_ioeventfd },
+	{ KEEL_CAP_IOEVENTFD_NO_LENGTH, "IOEVENTFD_NO_LENGTH",
+	  use_ioeventfd_no_length },
+	{ KEEL_CAP_IOEVENTFD_ANY_LENGTH, "IOEVENTFD_ANY_LENGTH",
+	  use_ioeventfd_any_length },
 	{ KEEL_CAP_SET_IDENTITY_MAP_ADDR, "SET_IDENTITY_MAP_ADDR",
 	  use_identity_map_addr },
 	{ KEEL_CAP_NR_VCPUS, "NR_VCPUS", use_nr_vcpus },

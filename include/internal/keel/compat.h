@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel API differences between the kernels keel supports
+ * (Documentation/kernels.rst), hidden behind one name each.
+ */
+#ifndef _KEEL_COMPAT_H
+#define _KEEL_COMPAT_H
+
+#include <linux/eventfd.h>
+
+/*
+ * Each KEEL_* switch here is set by Kbuild from the target kernel's
+ * headers, so a distribution backport is detected too.
+ */
+
+/* 6.8 dropped eventfd_signal()'s count: it always adds 1. */
+static inline void keel_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#ifdef KEEL_EVENTFD_SIGNAL_NO_COUNT
+	eventfd_signal(ctx);
+#else
+	eventfd_signal(ctx, 1);
+#endif
+}
+
+#endif /* _KEEL_COMPAT_H */
