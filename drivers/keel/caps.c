@@ -95,7 +95,7 @@ static int keel_enable_max_vcpu_id(struct keel_vm *vm,
 		goto out;
 	if (vm->max_vcpu_ids)
 		r = -EINVAL;
-	else if (atomic_read(&vm->nr_vcpus))
+	else if (vm->created_vcpus)
 		r = -EBUSY;
 	else
 		vm->max_vcpu_ids = ids;
@@ -143,6 +143,9 @@ static const struct keel_cap keel_caps[] = {
 	  keel_cap_adjust_clock },
 	{ KEEL_CAP_EXCEPTION_PAYLOAD, KEEL_SCOPE_VM, false, keel_cap_one,
 	  keel_arch_enable_exception_payload, 1 },
+	{ KEEL_CAP_SPLIT_IRQCHIP, KEEL_SCOPE_VM, false, keel_cap_one,
+	  keel_arch_enable_split_irqchip, 1 },
+	{ KEEL_CAP_TSC_DEADLINE_TIMER, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	/* Experimental until the in-kernel LAPIC decides how a guest halted
 	 * in guest mode is woken (issue 5).
 	 */

@@ -7,6 +7,7 @@
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
 
 #include <keel/core.h>
 
@@ -192,13 +193,24 @@ int keel_vcpu_create(struct keel_vm *vm, unsigned long id)
 	if (id >= KEEL_MAX_VCPU_IDS)
 		return -EINVAL;
 
+	/* From here on, VM-wide setup that vCPUs depend on is closed. */
+	mutex_lock(&vm->lock);
+	if (vm->created_vcpus >= KEEL_MAX_VCPUS) {
+		mutex_unlock(&vm->lock);
+		return -EINVAL;
+	}
+	vm->created_vcpus++;
+	mutex_unlock(&vm->lock);
+
+	r = -ENOMEM;
 	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
 	if (!vcpu)
-		return -ENOMEM;
+		goto out_uncount;
 	vcpu->vm = vm;
 	vcpu->vcpu_id = id;
 	vcpu->cpu = -1;
 	mutex_init(&vcpu->mutex);
+	init_waitqueue_head(&vcpu->wq);
 
 	r = -ENOMEM;
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
@@ -253,5 +265,29 @@ out_free_run:
 	free_page((unsigned long)vcpu->run);
 out_free:
 	kfree(vcpu);
+out_uncount:
+	mutex_lock(&vm->lock);
+	vm->created_vcpus--;
+	mutex_unlock(&vm->lock);
 	return r;
+}
+
+/*
+ * Make @vcpu notice a posted event: wake it if it waits, and interrupt
+ * it if it runs guest code on another CPU (the IPI alone makes the
+ * hardware leave the guest). Callable from any context, hardirq too.
+ */
+void keel_vcpu_kick(struct keel_vcpu *vcpu)
+{
+	int cpu, me;
+
+	wake_up_interruptible(&vcpu->wq);
+	me = get_cpu();
+	cpu = READ_ONCE(vcpu->cpu);
+	/* Pairs with the barrier between mode and requests on entry. */
+	smp_mb();
+	if (cpu >= 0 && cpu != me &&
+	    READ_ONCE(vcpu->mode) == KEEL_IN_GUEST_MODE)
+		smp_send_reschedule(cpu);
+	put_cpu();
 }

@@ -44,6 +44,9 @@ static int keel_supported_nr;
 			 BIT(19) | BIT(20) | BIT(22) | BIT(23) | BIT(25) | \
 			 BIT(26) | BIT(28) | BIT(29) | BIT(30))
 #define C1_EDX_MTRR	BIT(12)
+#define C1_EDX_APIC	BIT(9)
+#define C1_ECX_X2APIC	BIT(21)
+#define C1_ECX_TSC_DEADLINE BIT(24)
 #define C1_ECX_PCID	BIT(17)
 #define C1_ECX_XSAVE	BIT(26)
 #define C1_ECX_OSXSAVE	BIT(27)
@@ -83,10 +86,13 @@ int keel_cpuid_init(void)
 	keel_cpuid_add(0, 0, 0, max, b, c, d);
 
 	cpuid_count(1, 0, &a, &b, &c, &d);
-	/* Keep family/model and CLFLUSH size; the APIC ID is per vCPU. */
+	/*
+	 * Keep family/model and CLFLUSH size; the APIC ID is per vCPU. The
+	 * in-kernel APIC (xAPIC and x2APIC) is keel's, whatever the host has.
+	 */
 	keel_cpuid_add(1, 0, 0, a, b & 0xff00,
-		       (c & C1_ECX_KEEP) | C1_ECX_HYPERVISOR,
-		       (d & C1_EDX_KEEP) | C1_EDX_MTRR);
+		       (c & C1_ECX_KEEP) | C1_ECX_HYPERVISOR | C1_ECX_X2APIC,
+		       (d & C1_EDX_KEEP) | C1_EDX_MTRR | C1_EDX_APIC);
 
 	if (max >= 7) {
 		cpuid_count(7, 0, &a, &b, &c, &d);
@@ -158,6 +164,10 @@ static u32 keel_cpuid_features(struct keel_cpuid_entry2 *e, int nent)
 		f |= KEEL_GF_KVMCLOCK;
 	if (l1 && (l1->edx & C1_EDX_MTRR))
 		f |= KEEL_GF_MTRR;
+	if (l1 && (l1->ecx & C1_ECX_X2APIC))
+		f |= KEEL_GF_X2APIC;
+	if (l1 && (l1->ecx & C1_ECX_TSC_DEADLINE))
+		f |= KEEL_GF_TSC_DEADLINE;
 	if (l7 && (l7->ebx & C7_EBX_TSC_ADJUST))
 		f |= KEEL_GF_TSC_ADJUST;
 	/* RDTSCP runs natively: only if the CPU has it. */
@@ -216,7 +226,10 @@ keel_cpuid_dup(const struct keel_cpuid_entry2 *src, int nent)
 	return e;
 }
 
-/* A new vCPU starts with the supported model and its own APIC ID. */
+/*
+ * A new vCPU starts with the supported model and its own APIC ID; the
+ * APIC bits only where the VM has an in-kernel APIC, as before it did.
+ */
 int keel_cpuid_vcpu_init(struct keel_vcpu *vcpu)
 {
 	struct keel_cpuid_entry2 *e, *l1;
@@ -227,6 +240,10 @@ int keel_cpuid_vcpu_init(struct keel_vcpu *vcpu)
 	l1 = keel_cpuid_find(e, keel_supported_nr, 1, 0);
 	if (l1)
 		l1->ebx |= (vcpu->vcpu_id & 0xff) << 24;
+	if (l1 && !vcpu->vm->arch.irqchip) {
+		l1->ecx &= ~C1_ECX_X2APIC;
+		l1->edx &= ~C1_EDX_APIC;
+	}
 	keel_cpuid_install(vcpu, e, keel_supported_nr);
 	return 0;
 }

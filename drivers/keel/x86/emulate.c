@@ -338,12 +338,14 @@ int keel_x86_emulate_mmio(struct keel_vcpu *vcpu, u64 gpa, bool write)
 	m->is_write = write;
 	m->next_rip = vcpu->arch.rip + in.len;
 
-	/* An in-kernel device (ioeventfd, irqchip) may take it. */
-	if (write && !keel_io_bus_write(vcpu, KEEL_MMIO_BUS, gpa, m->len,
-					&wval))
+	/* The vCPU's own local APIC, then the in-kernel devices. */
+	if (write && (!keel_lapic_mmio_write(vcpu, gpa, m->len, &wval) ||
+		      !keel_io_bus_write(vcpu, KEEL_MMIO_BUS, gpa, m->len,
+					 &wval)))
 		return keel_mmio_finish(vcpu, 0);
-	if (!write && !keel_io_bus_read(vcpu, KEEL_MMIO_BUS, gpa, m->len,
-					&wval))
+	if (!write && (!keel_lapic_mmio_read(vcpu, gpa, m->len, &wval) ||
+		       !keel_io_bus_read(vcpu, KEEL_MMIO_BUS, gpa, m->len,
+					 &wval)))
 		return keel_mmio_finish(vcpu, wval);
 
 	run->exit_reason = KEEL_EXIT_MMIO;

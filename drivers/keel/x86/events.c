@@ -68,7 +68,7 @@ void keel_x86_prepare_events(struct keel_vcpu *vcpu)
 	const struct keel_x86_ops *ops = keel_x86;
 	struct keel_x86_events *ev = &vcpu->arch.ev;
 	struct keel_x86_event e = { 0 };
-	bool inject = true;
+	bool inject = true, irq_wait = false;
 
 	if (ev->exc_pending) {
 		keel_deliver_payload(vcpu);
@@ -80,6 +80,9 @@ void keel_x86_prepare_events(struct keel_vcpu *vcpu)
 		ev->nmi_pending--;
 		ev->nmi_injected = true;
 	}
+	/* The in-kernel APIC's interrupt, when nothing else goes first. */
+	if (vcpu->arch.apic && !keel_event_in_flight(ev))
+		irq_wait = keel_x86_apic_inject(vcpu);
 
 	if (ev->exc_injected) {
 		e.type = KEEL_EVENT_EXCEPTION;
@@ -100,8 +103,10 @@ void keel_x86_prepare_events(struct keel_vcpu *vcpu)
 	}
 	ops->inject_event(vcpu, inject ? &e : NULL);
 	ops->set_iret_intercept(vcpu, ev->nmi_masked && !ev->nmi_iret);
-	ops->set_irq_window(vcpu,
+	ops->set_irq_window(vcpu, irq_wait ||
 			    READ_ONCE(vcpu->run->request_interrupt_window));
+	if (vcpu->arch.apic)
+		ops->set_cr8_intercept(vcpu, keel_lapic_blocked_by_tpr(vcpu));
 }
 
 /* After an exit: what was delivered is done, what was cut off is kept. */
@@ -151,6 +156,8 @@ void keel_x86_iret_exit(struct keel_vcpu *vcpu)
 /* Could userspace inject an interrupt that the guest takes at once? */
 bool keel_x86_ready_for_interrupt(struct keel_vcpu *vcpu)
 {
+	if (vcpu->arch.apic && !keel_x86_apic_extint_ready(vcpu))
+		return false;
 	return !keel_event_in_flight(&vcpu->arch.ev) &&
 	       !keel_x86_irqs_blocked(vcpu) &&
 	       keel_x86->interrupt_allowed(vcpu);
@@ -182,6 +189,8 @@ long keel_x86_interrupt(struct keel_vcpu *vcpu,
 		return -EFAULT;
 	if (irq.irq >= KEEL_NR_INTERRUPTS)
 		return -EINVAL;
+	if (vcpu->arch.apic)
+		return keel_x86_apic_extint(vcpu, irq.irq);
 	/* One interrupt at a time, as with KVM's userspace irqchip. */
 	if (vcpu->arch.ev.irq_injected)
 		return -EEXIST;

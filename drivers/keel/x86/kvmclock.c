@@ -98,13 +98,6 @@ static u64 keel_clock_ns(struct keel_vm *vm, u64 host_tsc)
 	return ns;
 }
 
-static u64 keel_tsc_offset(struct keel_vcpu *vcpu)
-{
-	bool found;
-
-	return keel_x86->get_msr_field(vcpu, MSR_IA32_TSC, &found);
-}
-
 /* Before an entry: the vCPU's area with the current master point. */
 void keel_kvmclock_update(struct keel_vcpu *vcpu)
 {
@@ -115,7 +108,7 @@ void keel_kvmclock_update(struct keel_vcpu *vcpu)
 	if (!(vcpu->arch.system_time_msr & 1))
 		return;
 	spin_lock(&a->clock_lock);
-	pv.tsc_timestamp = a->master_tsc + keel_tsc_offset(vcpu);
+	pv.tsc_timestamp = a->master_tsc + keel_x86_tsc_offset(vcpu);
 	pv.system_time = a->master_ns;
 	pv.tsc_to_system_mul = a->clock_mul;
 	pv.tsc_shift = a->clock_shift;

@@ -39,7 +39,8 @@ static bool keel_msr_allowed(struct keel_vcpu *vcpu, u32 feat, bool host)
 	return host || (vcpu->arch.guest_feat & feat);
 }
 
-static u64 keel_tsc_offset(struct keel_vcpu *vcpu)
+/* Guest TSC = host TSC + this offset (no scaling). */
+u64 keel_x86_tsc_offset(struct keel_vcpu *vcpu)
 {
 	bool found;
 
@@ -63,7 +64,16 @@ int keel_x86_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *val, bool host)
 	if (keel_x86_is_mtrr(index))
 		return keel_msr_allowed(vcpu, KEEL_GF_MTRR, host) ?
 		       keel_x86_get_mtrr(vcpu, index, val) : -EINVAL;
+	if (keel_lapic_is_x2apic_msr(index))
+		return keel_lapic_get_x2apic_msr(vcpu, index, val, host);
 	switch (index) {
+	case MSR_IA32_TSC_DEADLINE:
+		/* Userspace may save it from any vCPU: 0 without an APIC. */
+		if (!keel_msr_allowed(vcpu, KEEL_GF_TSC_DEADLINE, host) ||
+		    (!host && !vcpu->arch.apic))
+			return -EINVAL;
+		*val = keel_lapic_get_tsc_deadline(vcpu);
+		return 0;
 	case KEEL_MSR_KVM_WALL_CLOCK_NEW:
 	case KEEL_MSR_KVM_SYSTEM_TIME_NEW:
 		if (!keel_msr_allowed(vcpu, KEEL_GF_KVMCLOCK, host))
@@ -124,7 +134,15 @@ int keel_x86_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val, bool host)
 	if (keel_x86_is_mtrr(index))
 		return keel_msr_allowed(vcpu, KEEL_GF_MTRR, host) ?
 		       keel_x86_set_mtrr(vcpu, index, val) : -EINVAL;
+	if (keel_lapic_is_x2apic_msr(index))
+		return keel_lapic_set_x2apic_msr(vcpu, index, val, host);
 	switch (index) {
+	case MSR_IA32_TSC_DEADLINE:
+		if (!keel_msr_allowed(vcpu, KEEL_GF_TSC_DEADLINE, host) ||
+		    (!vcpu->arch.apic && (!host || val)))
+			return -EINVAL;
+		keel_lapic_set_tsc_deadline(vcpu, val);
+		return 0;
 	case KEEL_MSR_KVM_WALL_CLOCK_NEW:
 	case KEEL_MSR_KVM_SYSTEM_TIME_NEW:
 		if (!keel_msr_allowed(vcpu, KEEL_GF_KVMCLOCK, host))
@@ -136,7 +154,7 @@ int keel_x86_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val, bool host)
 		/* The guest moves its TSC by the change; a restore does not. */
 		if (!host) {
 			keel_x86->set_msr_field(vcpu, MSR_IA32_TSC,
-						keel_tsc_offset(vcpu) + val -
+						keel_x86_tsc_offset(vcpu) + val -
 						vcpu->arch.tsc_adjust);
 			set_bit(KEEL_REQ_CLOCK_UPDATE, &vcpu->requests);
 		}
@@ -160,6 +178,8 @@ int keel_x86_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val, bool host)
 			vcpu->arch.ucode_rev = val;
 		return 0;
 	case MSR_IA32_APICBASE:
+		if (vcpu->arch.apic)
+			return keel_lapic_set_base(vcpu, val, host);
 		if (keel_x86_check_apic_base(val))
 			return -EINVAL;
 		vcpu->arch.apic_base = val;
@@ -170,7 +190,7 @@ int keel_x86_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val, bool host)
 		tsc = rdtsc();
 		/* A guest's TSC write shows in TSC_ADJUST, as on hardware. */
 		if (!host)
-			vcpu->arch.tsc_adjust += val - (tsc + keel_tsc_offset(vcpu));
+			vcpu->arch.tsc_adjust += val - (tsc + keel_x86_tsc_offset(vcpu));
 		val -= tsc;
 		/* The kvmclock area is in guest TSC terms. */
 		set_bit(KEEL_REQ_CLOCK_UPDATE, &vcpu->requests);

@@ -23,6 +23,7 @@ static const u32 keel_msrs_to_save[] = {
 	MSR_IA32_APICBASE, MSR_IA32_MISC_ENABLE, MSR_IA32_UCODE_REV,
 	MSR_IA32_TSC, MSR_IA32_TSC_ADJUST, MSR_TSC_AUX, MSR_K7_HWCR,
 	KEEL_MSR_KVM_SYSTEM_TIME_NEW, KEEL_MSR_KVM_WALL_CLOCK_NEW,
+	MSR_IA32_TSC_DEADLINE,
 	/* MTRRs: default type, fixed ranges, variable base/mask pairs */
 	0x2ff, 0x250, 0x258, 0x259, 0x268, 0x269, 0x26a, 0x26b, 0x26c, 0x26d,
 	0x26e, 0x26f,

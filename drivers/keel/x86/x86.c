@@ -111,7 +111,7 @@ static long keel_x86_set_identity_map_addr(struct keel_vm *vm,
 	if (!IS_ALIGNED(addr, PAGE_SIZE) || addr > 0x100000000ULL - PAGE_SIZE)
 		return -EINVAL;
 	mutex_lock(&vm->lock);
-	if (atomic_read(&vm->nr_vcpus))
+	if (vm->created_vcpus)
 		r = -EINVAL;	/* as KVM: before the first vCPU */
 	else
 		vm->arch.identity_map_addr = addr;
@@ -150,7 +150,7 @@ int keel_arch_enable_disable_exits(struct keel_vm *vm,
 	if (cap->args[0] & ~(u64)keel_arch_disable_exits_supported(vm))
 		return -EINVAL;
 	mutex_lock(&vm->lock);
-	if (atomic_read(&vm->nr_vcpus))
+	if (vm->created_vcpus)
 		r = -EBUSY;
 	else
 		vm->arch.disabled_exits |= cap->args[0];
@@ -184,8 +184,13 @@ int keel_arch_vcpu_create(struct keel_vcpu *vcpu)
 		goto out_cpuid;
 	vcpu->arch.tsc_khz = tsc_khz;
 	keel_x86_vcpu_reset(vcpu);
+	r = keel_x86_irqchip_vcpu_create(vcpu);
+	if (r)
+		goto out_backend;
 	return 0;
 
+out_backend:
+	keel_x86->vcpu_free(vcpu);
 out_cpuid:
 	keel_cpuid_vcpu_free(vcpu);
 out_fpu:
@@ -215,10 +220,44 @@ void keel_x86_vcpu_reset(struct keel_vcpu *vcpu)
 	keel_x86_debugreg_reset(vcpu);
 	keel_x86->vcpu_reset(vcpu);
 	keel_x86_guest_debug_reset(vcpu);
+	if (vcpu->arch.apic)
+		keel_lapic_reset(vcpu, false);
+}
+
+/*
+ * INIT: registers as at power-on, while the MSRs INIT leaves alone (all
+ * but EFER) keep their values and userspace's debug setup stays.
+ */
+void keel_x86_vcpu_init(struct keel_vcpu *vcpu)
+{
+	static const u32 kept[] = {
+		MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
+		MSR_KERNEL_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
+		MSR_IA32_SYSENTER_EIP, MSR_IA32_CR_PAT, MSR_IA32_TSC,
+	};
+	u64 val[ARRAY_SIZE(kept)];
+	bool found;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(kept); i++)
+		val[i] = keel_x86->get_msr_field(vcpu, kept[i], &found);
+	memset(vcpu->arch.regs, 0, sizeof(vcpu->arch.regs));
+	vcpu->arch.regs[KEEL_REG_RDX] = 0x600;
+	vcpu->arch.rip = 0xfff0;
+	vcpu->arch.rflags = X86_RFLAGS_FIXED;
+	vcpu->arch.pending = KEEL_PENDING_NONE;
+	memset(&vcpu->arch.ev, 0, sizeof(vcpu->arch.ev));
+	keel_x86_debugreg_reset(vcpu);
+	keel_x86->vcpu_reset(vcpu);
+	for (i = 0; i < ARRAY_SIZE(kept); i++)
+		keel_x86->set_msr_field(vcpu, kept[i], val[i]);
+	keel_x86->update_debug_intercepts(vcpu);
+	keel_lapic_reset(vcpu, true);
 }
 
 void keel_arch_vcpu_free(struct keel_vcpu *vcpu)
 {
+	keel_lapic_free(vcpu);
 	keel_x86->vcpu_free(vcpu);
 	keel_cpuid_vcpu_free(vcpu);
 	keel_fpu_vcpu_free(vcpu);
@@ -228,6 +267,8 @@ void keel_arch_vcpu_free(struct keel_vcpu *vcpu)
 void keel_x86_skip_to(struct keel_vcpu *vcpu, u64 next_rip)
 {
 	vcpu->arch.rip = next_rip;
+	/* An STI or MOV SS shadow covered only the instruction now done. */
+	keel_x86->set_interrupt_shadow(vcpu, false);
 	if ((vcpu->arch.rflags & X86_EFLAGS_TF) ||
 	    (vcpu->arch.guest_debug & KEEL_GUESTDBG_SINGLESTEP))
 		vcpu->arch.step_trap = true;
@@ -263,8 +304,10 @@ int keel_x86_cpu_mode_bytes(struct keel_vcpu *vcpu)
 
 int keel_x86_handle_hlt(struct keel_vcpu *vcpu, u64 next_rip)
 {
-	/* No in-kernel irqchip yet: userspace decides, as KVM does. */
 	keel_x86_skip_to(vcpu, next_rip);
+	if (vcpu->arch.apic)
+		return keel_x86_apic_halt(vcpu);
+	/* No in-kernel APIC: userspace decides, as KVM does. */
 	vcpu->run->exit_reason = KEEL_EXIT_HLT;
 	return 0;
 }
@@ -314,7 +357,8 @@ int keel_arch_run_input(struct keel_vcpu *vcpu)
 
 	if (cr8 > 15)
 		return -EINVAL;
-	keel_x86->set_tpr(vcpu, cr8);
+	if (!vcpu->arch.apic)
+		keel_x86->set_tpr(vcpu, cr8);
 	return 0;
 }
 
@@ -325,7 +369,7 @@ void keel_arch_run_output(struct keel_vcpu *vcpu)
 
 	run->if_flag = !!(vcpu->arch.rflags & X86_EFLAGS_IF);
 	run->ready_for_interrupt_injection = keel_x86_ready_for_interrupt(vcpu);
-	run->cr8 = keel_x86->get_tpr(vcpu);
+	run->cr8 = keel_x86_get_cr8(vcpu);
 	run->apic_base = vcpu->arch.apic_base;
 	run->flags = 0;
 }
@@ -340,6 +384,12 @@ int keel_arch_vcpu_run_once(struct keel_vcpu *vcpu)
 	int cpu, r;
 	bool tf;
 
+	/* Halted or waiting for SIPI: wait here; a signal ends the wait. */
+	if (vcpu->arch.apic) {
+		if (!keel_x86_apic_ready(vcpu))
+			return 1;
+		keel_x86->set_tpr(vcpu, keel_lapic_cr8(vcpu));
+	}
 	if (keel_check_request(vcpu, KEEL_REQ_CLOCK_UPDATE))
 		keel_kvmclock_update(vcpu);
 	keel_x86_prepare_events(vcpu);
@@ -386,6 +436,8 @@ int keel_arch_vcpu_run_once(struct keel_vcpu *vcpu)
 	keel_fpu_put_guest(vcpu);
 	keel_x86_complete_events(vcpu);
 	keel_x86_db_settle(vcpu);
+	if (vcpu->arch.apic)
+		keel_lapic_sync_tpr(vcpu, keel_x86->get_tpr(vcpu));
 
 	r = keel_x86->handle_exit(vcpu);
 	if (r > 0)
@@ -470,7 +522,7 @@ static void keel_get_sregs(struct keel_vcpu *vcpu, struct keel_sregs *s)
 	s->cr2 = ops->get_cr(vcpu, 2);
 	s->cr3 = ops->get_cr(vcpu, 3);
 	s->cr4 = ops->get_cr(vcpu, 4);
-	s->cr8 = ops->get_tpr(vcpu);
+	s->cr8 = keel_x86_get_cr8(vcpu);
 	s->efer = ops->get_efer(vcpu);
 	s->apic_base = vcpu->arch.apic_base;
 	if (!keel_x86_irq_queued(vcpu, &vector))
@@ -478,36 +530,50 @@ static void keel_get_sregs(struct keel_vcpu *vcpu, struct keel_sregs *s)
 	s->interrupt_bitmap[vector / 64] |= 1ULL << (vector % 64);
 }
 
+/*
+ * MOV to CR@cr (0F 22 /r; CR8 needs REX.R, or LOCK outside 64-bit mode),
+ * decoded here since the exit carries no operand without decode assists.
+ */
+static int keel_decode_mov_to_cr(struct keel_vcpu *vcpu, int cr, u64 *val,
+				 u64 *next_rip)
+{
+	int mode = keel_x86_cpu_mode_bytes(vcpu);
+	unsigned int len = 15, i = 0;
+	u8 insn[15], rex = 0, modrm;
+	bool lock = false;
+
+	if (keel_x86_fetch_insn(vcpu, insn, &len))
+		return -EFAULT;
+	while (i < len && (insn[i] == 0x66 || insn[i] == 0x67 ||
+			   insn[i] == 0xf0 || insn[i] == 0xf2 || insn[i] == 0xf3))
+		lock |= insn[i++] == 0xf0;
+	if (i < len && (insn[i] & 0xf0) == 0x40 && mode == 8)
+		rex = insn[i++];
+	if (i + 3 > len || insn[i] != 0x0f || insn[i + 1] != 0x22)
+		return -EINVAL;
+	modrm = insn[i + 2];
+	if ((((modrm >> 3) & 7) | ((rex & 4) << 1) | (lock ? 8 : 0)) != cr)
+		return -EINVAL;
+	*val = vcpu->arch.regs[(modrm & 7) | ((rex & 1) << 3)];
+	if (mode != 8)
+		*val = (u32)*val;
+	*next_rip = vcpu->arch.rip + i + 3;
+	return 0;
+}
+
 static u64 keel_valid_cr4(struct keel_vcpu *vcpu);
 
 /*
- * MOV to CR4, decoded here since the exit carries no operand without
- * decode assists. Bits the guest may not set, and leaving PAE in long
- * mode, raise #GP as on hardware.
+ * MOV to CR4: bits the guest may not set, and leaving PAE in long mode,
+ * raise #GP as on hardware.
  */
 int keel_x86_handle_cr4_write(struct keel_vcpu *vcpu)
 {
-	unsigned int len = 15, i = 0;
-	u8 insn[15], rex = 0, modrm;
-	u64 val, old = keel_x86->get_cr(vcpu, 4);
+	u64 val, next, old = keel_x86->get_cr(vcpu, 4);
 
-	if (keel_x86_fetch_insn(vcpu, insn, &len))
+	if (keel_decode_mov_to_cr(vcpu, 4, &val, &next))
 		return keel_x86_internal_error(vcpu,
 			KEEL_INTERNAL_ERROR_EMULATION, 4, vcpu->arch.rip);
-	while (i < len && (insn[i] == 0x66 || insn[i] == 0x67 ||
-			   insn[i] == 0xf0 || insn[i] == 0xf2 || insn[i] == 0xf3))
-		i++;
-	if (i < len && (insn[i] & 0xf0) == 0x40 &&
-	    keel_x86_cpu_mode_bytes(vcpu) == 8)
-		rex = insn[i++];
-	if (i + 3 > len || insn[i] != 0x0f || insn[i + 1] != 0x22)
-		return keel_x86_internal_error(vcpu,
-			KEEL_INTERNAL_ERROR_EMULATION, 4, vcpu->arch.rip);
-	modrm = insn[i + 2];
-	val = vcpu->arch.regs[(modrm & 7) | ((rex & 1) << 3)];
-	if (keel_x86_cpu_mode_bytes(vcpu) != 8)
-		val = (u32)val;
-
 	if ((val & ~keel_valid_cr4(vcpu)) ||
 	    ((keel_x86->get_efer(vcpu) & EFER_LMA) && !(val & X86_CR4_PAE))) {
 		keel_x86_queue_exception(vcpu, KEEL_EXC_GP, true, 0);
@@ -517,7 +583,37 @@ int keel_x86_handle_cr4_write(struct keel_vcpu *vcpu)
 	if ((val ^ old) & (X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE |
 			   X86_CR4_PCIDE | X86_CR4_SMEP | X86_CR4_SMAP))
 		keel_x86->flush_guest_tlb(vcpu);
-	keel_x86_skip_to(vcpu, vcpu->arch.rip + i + 3);
+	keel_x86_skip_to(vcpu, next);
+	return 1;
+}
+
+/* CR8 is the APIC's TPR[7:4] when the APIC is in the kernel. */
+u8 keel_x86_get_cr8(struct keel_vcpu *vcpu)
+{
+	return vcpu->arch.apic ? keel_lapic_cr8(vcpu) : keel_x86->get_tpr(vcpu);
+}
+
+void keel_x86_set_cr8(struct keel_vcpu *vcpu, u8 cr8)
+{
+	keel_x86->set_tpr(vcpu, cr8);
+	if (vcpu->arch.apic)
+		keel_lapic_sync_tpr(vcpu, cr8);
+}
+
+/* Intercepted only while an interrupt waits for the TPR to drop. */
+int keel_x86_handle_cr8_write(struct keel_vcpu *vcpu)
+{
+	u64 val, next;
+
+	if (keel_decode_mov_to_cr(vcpu, 8, &val, &next))
+		return keel_x86_internal_error(vcpu,
+			KEEL_INTERNAL_ERROR_EMULATION, 8, vcpu->arch.rip);
+	if (val > 15) {
+		keel_x86_queue_exception(vcpu, KEEL_EXC_GP, true, 0);
+		return 1;
+	}
+	keel_x86_set_cr8(vcpu, val);
+	keel_x86_skip_to(vcpu, next);
 	return 1;
 }
 
@@ -597,7 +693,8 @@ static int keel_check_sregs(struct keel_vcpu *vcpu, const struct keel_sregs *s,
 	} else if ((s->efer & EFER_LMA) || s->cs.l) {
 		return -EINVAL;
 	}
-	if (keel_x86_check_apic_base(s->apic_base))
+	if (vcpu->arch.apic ? keel_lapic_check_base(vcpu, s->apic_base, true) :
+			      keel_x86_check_apic_base(s->apic_base))
 		return -EINVAL;
 
 	*irq = -1;
@@ -630,9 +727,12 @@ static int keel_set_sregs(struct keel_vcpu *vcpu, const struct keel_sregs *s)
 	ops->set_cr(vcpu, 2, s->cr2);
 	ops->set_cr(vcpu, 3, s->cr3);
 	ops->set_cr(vcpu, 4, s->cr4);
-	ops->set_tpr(vcpu, s->cr8);
+	keel_x86_set_cr8(vcpu, s->cr8);
 	ops->set_efer(vcpu, s->efer);
-	vcpu->arch.apic_base = s->apic_base;
+	if (vcpu->arch.apic)
+		keel_lapic_set_base(vcpu, s->apic_base, true);
+	else
+		vcpu->arch.apic_base = s->apic_base;
 	if (irq >= 0)
 		keel_x86_queue_irq(vcpu, irq);
 	/* New paging state: drop the guest's cached translations. */
@@ -670,19 +770,14 @@ long keel_arch_vcpu_ioctl(struct keel_vcpu *vcpu, unsigned int cmd,
 		return keel_x86_set_debugregs(vcpu, argp);
 	case KEEL_TRANSLATE:
 		return keel_x86_translate(vcpu, argp);
-	case KEEL_GET_MP_STATE: {
-		/* No in-kernel APIC: HLT and INIT are userspace's business. */
-		struct keel_mp_state mp = { KEEL_MP_STATE_RUNNABLE };
-
-		return copy_to_user(argp, &mp, sizeof(mp)) ? -EFAULT : 0;
-	}
-	case KEEL_SET_MP_STATE: {
-		struct keel_mp_state mp;
-
-		if (copy_from_user(&mp, argp, sizeof(mp)))
-			return -EFAULT;
-		return mp.mp_state == KEEL_MP_STATE_RUNNABLE ? 0 : -EINVAL;
-	}
+	case KEEL_GET_MP_STATE:
+		return keel_x86_get_mp_state(vcpu, argp);
+	case KEEL_SET_MP_STATE:
+		return keel_x86_set_mp_state(vcpu, argp);
+	case KEEL_GET_LAPIC:
+		return keel_lapic_get_state(vcpu, argp);
+	case KEEL_SET_LAPIC:
+		return keel_lapic_set_state(vcpu, argp);
 	case KEEL_GET_FPU:
 		return keel_x86_get_fpu(vcpu, argp);
 	case KEEL_SET_FPU:

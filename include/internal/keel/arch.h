@@ -40,6 +40,9 @@ int keel_arch_enable_disable_exits(struct keel_vm *vm,
 
 /* KEEL_CAP_SET_GUEST_DEBUG2: the KEEL_GUESTDBG_* flags supported */
 long keel_arch_guest_debug_supported(void);
+/* KEEL_CAP_SPLIT_IRQCHIP: args[0] IOAPIC pins, before the first vCPU. */
+int keel_arch_enable_split_irqchip(struct keel_vm *vm,
+				   const struct keel_enable_cap *cap);
 /* KEEL_CAP_EXCEPTION_PAYLOAD: args[0] 1 on, 0 off, at any time. */
 int keel_arch_enable_exception_payload(struct keel_vm *vm,
 				       const struct keel_enable_cap *cap);

@@ -15,6 +15,7 @@
 #include <linux/refcount.h>
 #include <linux/cpumask.h>
 #include <linux/signal.h>
+#include <linux/wait.h>
 #include <uapi/linux/keel.h>
 
 #include <keel/arch.h>
@@ -65,6 +66,10 @@ struct keel_vm {
 	/* vCPUs, indexed by creation order. */
 	struct xarray vcpus;
 	atomic_t nr_vcpus;
+	/* vCPUs being or having been created; under lock. VM-wide setup
+	 * that vCPUs depend on must come before the first.
+	 */
+	u32 created_vcpus;
 	/* vCPU ids are below this; 0 means KEEL_MAX_VCPU_IDS. Under lock. */
 	u32 max_vcpu_ids;
 
@@ -89,6 +94,7 @@ enum {
 /* vcpu->requests bits */
 #define KEEL_REQ_TLB_FLUSH	0
 #define KEEL_REQ_CLOCK_UPDATE	1	/* rewrite the guest's kvmclock area */
+#define KEEL_REQ_EVENT		2	/* an interrupt or event was posted */
 
 /**
  * struct keel_vcpu - a virtual CPU
@@ -103,6 +109,7 @@ enum {
  * @pio_data: kernel address of @pio_page
  * @sigset: the signal mask RUN runs with, if @sigset_active
  * @sigset_active: KEEL_SET_SIGNAL_MASK gave a mask
+ * @wq: where the vCPU waits for an event (halted, waiting for SIPI)
  * @arch: architecture state
  */
 struct keel_vcpu {
@@ -117,6 +124,7 @@ struct keel_vcpu {
 	void *pio_data;
 	sigset_t sigset;
 	bool sigset_active;
+	wait_queue_head_t wq;
 	struct keel_arch_vcpu arch;
 };
 
@@ -174,6 +182,7 @@ static inline unsigned long keel_gfn_to_hva(const struct keel_memslot *slot,
 /* vcpu.c */
 int keel_vcpu_create(struct keel_vm *vm, unsigned long id);
 void keel_vcpu_destroy(struct keel_vcpu *vcpu);
+void keel_vcpu_kick(struct keel_vcpu *vcpu);
 
 static inline bool keel_check_request(struct keel_vcpu *vcpu, unsigned int req)
 {

@@ -116,6 +116,8 @@ struct keel_mtrrs {
 #define KEEL_GF_TSC_ADJUST	BIT(1)
 #define KEEL_GF_MTRR		BIT(2)
 #define KEEL_GF_KVMCLOCK	BIT(3)
+#define KEEL_GF_X2APIC		BIT(4)
+#define KEEL_GF_TSC_DEADLINE	BIT(5)
 
 struct keel_guest_fpu {
 	void *xsave;		/* standard-format XSAVE area, 64-byte aligned */
@@ -156,7 +158,16 @@ struct keel_arch_vcpu {
 	u64 guest_dr7;		/* the guest's own DR7 meanwhile */
 	/* keel completed an instruction for the guest with TF set */
 	bool step_trap;
+	/* The in-kernel local APIC, if the VM has an irqchip */
+	struct keel_lapic *apic;
+	u32 mp_state;		/* KEEL_MP_STATE_* */
 	void *backend;		/* the vendor backend's per-vCPU state */
+};
+
+/* Which interrupt controllers the kernel emulates for a VM. */
+enum keel_irqchip {
+	KEEL_IRQCHIP_NONE,
+	KEEL_IRQCHIP_SPLIT,	/* local APICs; IOAPIC and PIC in userspace */
 };
 
 struct keel_arch_vm {
@@ -176,6 +187,9 @@ struct keel_arch_vm {
 	bool exception_payload;
 	/* KEEL_X86_DISABLE_EXITS_*: set before the first vCPU, then fixed. */
 	u32 disabled_exits;
+	/* KEEL_IRQCHIP_*: set before the first vCPU, then fixed. */
+	u8 irqchip;
+	u32 nr_ioapic_pins;	/* KEEL_CAP_SPLIT_IRQCHIP's args[0] */
 	/* Recorded for KVM compatibility; AMD needs neither (see api.rst). */
 	u64 tss_addr;
 	u64 identity_map_addr;
@@ -240,6 +254,8 @@ struct keel_x86_ops {
 	void (*set_irq_window)(struct keel_vcpu *vcpu, bool on);
 	/* Make the next entry use fresh guest TLB entries. */
 	void (*flush_guest_tlb)(struct keel_vcpu *vcpu);
+	/* Exit on guest CR8 writes (an interrupt waits for a lower TPR). */
+	void (*set_cr8_intercept)(struct keel_vcpu *vcpu, bool on);
 };
 
 extern const struct keel_x86_ops *keel_x86;
@@ -262,6 +278,10 @@ extern const struct keel_x86_ops keel_svm_ops;
 
 /* x86.c */
 void keel_x86_vcpu_reset(struct keel_vcpu *vcpu);
+void keel_x86_vcpu_init(struct keel_vcpu *vcpu);
+u8 keel_x86_get_cr8(struct keel_vcpu *vcpu);
+void keel_x86_set_cr8(struct keel_vcpu *vcpu, u8 cr8);
+int keel_x86_handle_cr8_write(struct keel_vcpu *vcpu);
 void keel_x86_skip_to(struct keel_vcpu *vcpu, u64 next_rip);
 int keel_x86_internal_error(struct keel_vcpu *vcpu, u32 suberror,
 			    u64 data0, u64 data1);
@@ -328,7 +348,22 @@ static inline bool keel_canonical(u64 v, int bits)
 	return (u64)((s64)(v << (64 - bits)) >> (64 - bits)) == v;
 }
 
+/* irqchip.c */
+int keel_arch_enable_split_irqchip(struct keel_vm *vm,
+				   const struct keel_enable_cap *cap);
+int keel_x86_irqchip_vcpu_create(struct keel_vcpu *vcpu);
+bool keel_x86_apic_ready(struct keel_vcpu *vcpu);
+int keel_x86_apic_halt(struct keel_vcpu *vcpu);
+bool keel_x86_apic_inject(struct keel_vcpu *vcpu);
+long keel_x86_apic_extint(struct keel_vcpu *vcpu, u8 vector);
+bool keel_x86_apic_extint_ready(struct keel_vcpu *vcpu);
+long keel_x86_get_mp_state(struct keel_vcpu *vcpu,
+			   struct keel_mp_state __user *u);
+long keel_x86_set_mp_state(struct keel_vcpu *vcpu,
+			   const struct keel_mp_state __user *u);
+
 /* msr.c, msr_ioctl.c */
+u64 keel_x86_tsc_offset(struct keel_vcpu *vcpu);
 int keel_x86_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *val, bool host);
 int keel_x86_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val, bool host);
 long keel_x86_get_msr_index_list(struct keel_msr_list __user *u);
@@ -416,5 +451,7 @@ void keel_fpu_switch_xcr0_host(struct keel_vcpu *vcpu);
 u64 keel_fpu_guest_supported_xcr0(void);
 u32 keel_fpu_area_size(void);
 u32 keel_fpu_mxcsr_mask(void);
+
+#include <keel/lapic.h>
 
 #endif /* _KEEL_X86_H */

@@ -34,6 +34,8 @@
 #define KEEL_CAP_USER_NMI		22
 #define KEEL_CAP_SET_GUEST_DEBUG	23
 #define KEEL_CAP_ADJUST_CLOCK		39
+#define KEEL_CAP_TSC_DEADLINE_TIMER	72
+#define KEEL_CAP_SPLIT_IRQCHIP		121
 #define KEEL_CAP_VCPU_EVENTS		41
 #define KEEL_CAP_INTR_SHADOW		49
 #define KEEL_CAP_DEBUGREGS		50
@@ -428,6 +430,12 @@ struct keel_clock_data {
 #define KEEL_CLOCK_REALTIME		(1 << 2)
 #define KEEL_CLOCK_HOST_TSC		(1 << 3)
 
+/* KEEL_GET_LAPIC, KEEL_SET_LAPIC: the local APIC's register file */
+#define KEEL_APIC_REG_SIZE 0x400
+struct keel_lapic_state {
+	__u8 regs[KEEL_APIC_REG_SIZE];
+};
+
 /* KEEL_IOEVENTFD: signal an eventfd when the guest writes an address */
 struct keel_ioeventfd {
 	__u64 datamatch;	/* with KEEL_IOEVENTFD_FLAG_DATAMATCH */
@@ -483,6 +491,8 @@ struct keel_enable_cap {
 #define KEEL_INTERRUPT			_IOW(KEELIO, 0x86, struct keel_interrupt)
 #define KEEL_SET_SIGNAL_MASK		\
 	_IOW(KEELIO, 0x8b, struct keel_signal_mask)
+#define KEEL_GET_LAPIC			_IOR(KEELIO, 0x8e, struct keel_lapic_state)
+#define KEEL_SET_LAPIC			_IOW(KEELIO, 0x8f, struct keel_lapic_state)
 #define KEEL_GET_MP_STATE		_IOR(KEELIO, 0x98, struct keel_mp_state)
 #define KEEL_SET_MP_STATE		_IOW(KEELIO, 0x99, struct keel_mp_state)
 #define KEEL_GET_FPU			_IOR(KEELIO, 0x8c, struct keel_fpu)

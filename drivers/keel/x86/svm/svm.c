@@ -626,6 +626,13 @@ static void keel_svm_set_irq_window(struct keel_vcpu *vcpu, bool on)
 	c->intercepts[INTERCEPT_WORD3] |= INTERCEPT_VINTR;
 }
 
+static void keel_svm_set_cr8_intercept(struct keel_vcpu *vcpu, bool on)
+{
+	u32 *cr = &to_svm(vcpu)->vmcb->control.intercepts[INTERCEPT_CR];
+
+	*cr = on ? *cr | INTERCEPT_CR8_WRITE : *cr & ~INTERCEPT_CR8_WRITE;
+}
+
 static void keel_svm_flush_guest_tlb(struct keel_vcpu *vcpu)
 {
 	to_svm(vcpu)->force_new_asid = true;
@@ -731,4 +738,5 @@ const struct keel_x86_ops keel_svm_ops = {
 	.interrupt_allowed	= keel_svm_interrupt_allowed,
 	.set_irq_window		= keel_svm_set_irq_window,
 	.flush_guest_tlb	= keel_svm_flush_guest_tlb,
+	.set_cr8_intercept	= keel_svm_set_cr8_intercept,
 };

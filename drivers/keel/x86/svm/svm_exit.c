@@ -90,6 +90,8 @@ int keel_svm_handle_exit(struct keel_vcpu *vcpu)
 		return 1;
 	case SVM_EXIT_CR4_WRITE:
 		return keel_x86_handle_cr4_write(vcpu);
+	case SVM_EXIT_CR8_WRITE:
+		return keel_x86_handle_cr8_write(vcpu);
 	case SVM_EXIT_CPUID:
 		return keel_x86_handle_cpuid(vcpu, keel_svm_next_rip(vcpu, 2));
 	case SVM_EXIT_HLT:

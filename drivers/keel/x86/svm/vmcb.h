@@ -123,6 +123,7 @@ static inline void vmcb_layout_checks(void)
 
 /* intercepts[0]: bits 0-15 CR reads, 16-31 CR writes */
 #define INTERCEPT_CR4_WRITE	BIT(16 + 4)
+#define INTERCEPT_CR8_WRITE	BIT(16 + 8)
 
 /* intercepts[1]: bits 0-15 DR reads, 16-31 DR writes */
 #define INTERCEPT_DR0_7_RW	0x00ff00ffU
@@ -190,6 +191,7 @@ static inline void vmcb_layout_checks(void)
 
 /* Exit codes */
 #define SVM_EXIT_CR4_WRITE	0x014
+#define SVM_EXIT_CR8_WRITE	0x018
 #define SVM_EXIT_READ_DR0	0x020
 #define SVM_EXIT_READ_DR7	0x027
 #define SVM_EXIT_WRITE_DR0	0x030

@@ -582,6 +582,54 @@ static bool use_ioeventfd_any_length(long v)
 	return v == 1 && ioeventfd_rings(0x60, 0, KEEL_IOEVENTFD_FLAG_PIO);
 }
 
+/* A VM with an in-kernel APIC: GET_LAPIC works on its vCPUs. */
+static bool use_split_irqchip(long v)
+{
+	struct keel_lapic_state s;
+	int vm = create_vm(), fd, r;
+
+	r = enable_cap(vm, KEEL_CAP_SPLIT_IRQCHIP, 24);
+	fd = kl_ioctl(vm, KEEL_CREATE_VCPU, 0);
+	if (!r && fd >= 0)
+		r = kl_ioctl(fd, KEEL_GET_LAPIC, (unsigned long)&s);
+	if (fd >= 0)
+		close(fd);
+	close(vm);
+	return v == 1 && !r && s.regs[0x30] == 0x14;
+}
+
+/* TSC-deadline mode exists: the LVT timer keeps mode 2 once CPUID has it. */
+static bool use_tsc_deadline(long v)
+{
+	struct keel_lapic_state s;
+	struct kl_cpuid c;
+	int vm = create_vm(), fd, r, i;
+	u32 lvtt = 2 << 17 | 0x40;
+
+	r = enable_cap(vm, KEEL_CAP_SPLIT_IRQCHIP, 24);
+	fd = kl_ioctl(vm, KEEL_CREATE_VCPU, 0);
+	c.h.nent = ARRAY_SIZE(c.e);
+	if (!r && fd >= 0)
+		r = kl_ioctl(fd, KEEL_GET_CPUID2, (unsigned long)&c);
+	for (i = 0; !r && i < (int)c.h.nent; i++)
+		if (c.e[i].function == 1)
+			c.e[i].ecx |= 1 << 24;
+	if (!r)
+		r = kl_ioctl(fd, KEEL_SET_CPUID2, (unsigned long)&c);
+	if (!r)
+		r = kl_ioctl(fd, KEEL_GET_LAPIC, (unsigned long)&s);
+	if (!r) {
+		memcpy(s.regs + 0x320, &lvtt, 4);
+		r = kl_ioctl(fd, KEEL_SET_LAPIC, (unsigned long)&s);
+	}
+	if (!r)
+		r = kl_ioctl(fd, KEEL_GET_LAPIC, (unsigned long)&s);
+	if (fd >= 0)
+		close(fd);
+	close(vm);
+	return v == 1 && !r && !memcmp(s.regs + 0x320, &lvtt, 4);
+}
+
 static const struct {
 	u32 nr;
 	const char *name;
@@ -625,6 +673,8 @@ static const struct {
 	{ KEEL_CAP_GET_TSC_KHZ, "GET_TSC_KHZ", use_get_tsc_khz },
 	{ KEEL_CAP_EXCEPTION_PAYLOAD, "EXCEPTION_PAYLOAD",
 	  use_exception_payload },
+	{ KEEL_CAP_SPLIT_IRQCHIP, "SPLIT_IRQCHIP", use_split_irqchip },
+	{ KEEL_CAP_TSC_DEADLINE_TIMER, "TSC_DEADLINE_TIMER", use_tsc_deadline },
 };
 
 static int find_check(u32 nr)

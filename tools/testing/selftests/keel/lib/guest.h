@@ -57,6 +57,8 @@ static inline KL_NO_VECTOR void kl_ucall(u64 cmd, u64 a0, u64 a1, u64 a2, u64 a3
 extern volatile u64 kl_irq_count;
 extern volatile u64 kl_irq_last;
 void kl_guest_irq(u64 vector);
+/* Guest code may set it (in the guest) to act on each interrupt, e.g. EOI. */
+extern void (*volatile kl_irq_hook)(u64 vector);
 
 static inline void kl_guest_hlt(void)
 {

@@ -72,12 +72,15 @@ extern char kl_irq_stubs[];
 
 volatile u64 kl_irq_count;
 volatile u64 kl_irq_last;
+void (*volatile kl_irq_hook)(u64 vector);
 
 /* Runs in the guest for each interrupt on vectors 32-255. */
 KL_NO_VECTOR void kl_guest_irq(u64 vector)
 {
 	kl_irq_count++;
 	kl_irq_last = vector;
+	if (kl_irq_hook)
+		kl_irq_hook(vector);
 }
 
 void kl_guest_exception(u64 vector, u64 error, u64 rip)

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Inter-processor interrupts through the in-kernel local APICs: vCPU 0
+ * starts vCPU 1 with INIT-SIPI-SIPI (vCPU 1 waits in RUN, in the kernel,
+ * until then, and comes up in real mode at the SIPI vector's page), then
+ * two vCPUs play IPI ping-pong, one halting between rounds and one
+ * spinning with interrupts on (so it is kicked out of the guest on its
+ * CPU). MP_STATE follows each step.
+ */
+#include <pthread.h>
+
+#include "keel_util.h"
+#include "ucall.h"
+
+#define APIC_MMIO	0xfee00000UL
+#define R_ID		0x20
+#define R_EOI		0xb0
+#define R_SPIV		0xf0
+#define R_ICR		0x300
+#define R_ICR2		0x310
+#define V_PING		0x50
+#define ROUNDS		200
+
+#define SIPI_VECTOR	0x20	/* real-mode code at 0x20000 */
+#define AP_PORT		0x600
+
+static inline u32 apic_read(u32 r)
+{
+	return *(volatile u32 *)(APIC_MMIO + r);
+}
+
+static inline void apic_write(u32 r, u32 v)
+{
+	*(volatile u32 *)(APIC_MMIO + r) = v;
+}
+
+static inline u64 rdtsc(void)
+{
+	u32 lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return lo | ((u64)hi << 32);
+}
+
+static void send_ipi(u32 dest, u32 icr)
+{
+	apic_write(R_ICR2, dest << 24);
+	apic_write(R_ICR, icr);
+}
+
+static volatile u64 pings[2];
+static volatile u64 arrived;
+
+static KL_NO_VECTOR void ping_hook(u64 vector)
+{
+	pings[apic_read(R_ID) >> 24]++;
+	apic_write(R_EOI, 0);
+}
+
+/* vCPU 0: INIT, then two SIPIs (the second is ignored: 1 is running). */
+static void guest_bsp(void)
+{
+	apic_write(R_SPIV, 0x1ff);
+	send_ipi(1, 0x4500);			/* INIT, assert */
+	send_ipi(1, 0x8500);			/* INIT de-assert: no effect */
+	GUEST_SYNC(1);
+	send_ipi(1, 0x4600 | SIPI_VECTOR);	/* SIPI */
+	send_ipi(1, 0x4600 | SIPI_VECTOR);
+	GUEST_DONE();
+}
+
+/* mov al, 0x5a; mov dx, AP_PORT; out dx, al; hlt; jmp hlt */
+static const u8 ap_code[] = {
+	0xb0, 0x5a, 0xba, AP_PORT & 0xff, AP_PORT >> 8, 0xee, 0xf4, 0xeb, 0xfd,
+};
+
+struct ap {
+	struct kl_vcpu *vcpu;
+	int r;
+	u32 exit, port;
+	u8 data;
+	struct keel_sregs sregs;
+	struct keel_regs regs;
+};
+
+static void *run_ap(void *p)
+{
+	struct ap *ap = p;
+
+	ap->r = kl_vcpu_run(ap->vcpu);
+	ap->exit = ap->vcpu->run->exit_reason;
+	ap->port = ap->vcpu->run->io.port;
+	ap->data = *(u8 *)kl_pio_data(ap->vcpu);
+	kl_get_sregs(ap->vcpu, &ap->sregs);
+	kl_get_regs(ap->vcpu, &ap->regs);
+	return NULL;
+}
+
+static u32 mp_state(struct kl_vcpu *vcpu)
+{
+	struct keel_mp_state mp = { 0xff };
+	int r = kl_ioctlp(vcpu->fd, KEEL_GET_MP_STATE, &mp);
+
+	KL_REQUIRE(!r, "GET_MP_STATE: %s", kl_errstr(r));
+	return mp.mp_state;
+}
+
+static struct kl_vm *smp_vm(void *fn, struct kl_vcpu **vcpus)
+{
+	struct keel_enable_cap cap = { .cap = KEEL_CAP_SPLIT_IRQCHIP,
+				       .args = { 24 } };
+	struct kl_vm *vm = kl_vm_create(KL_MEM_DEFAULT);
+	int r = kl_ioctlp(vm->fd, KEEL_ENABLE_CAP, &cap), i;
+
+	KL_REQUIRE(!r, "ENABLE_CAP(SPLIT_IRQCHIP): %s", kl_errstr(r));
+	kl_vm_setup_long_mode(vm);
+	for (i = 0; i < 2; i++)
+		vcpus[i] = kl_vcpu_add(vm, i);
+	kl_vcpu_setup_long_mode(vcpus[0], fn, 0, 0);
+	return vm;
+}
+
+static void test_init_sipi(void)
+{
+	struct kl_vcpu *vcpus[2];
+	struct kl_vm *vm = smp_vm(guest_bsp, vcpus);
+	struct ap ap = { .vcpu = vcpus[1] };
+	struct kl_ucall uc;
+	pthread_t t;
+
+	memcpy(kl_gpa_to_hva(vm, SIPI_VECTOR << 12), ap_code, sizeof(ap_code));
+	kl_ok(mp_state(vcpus[0]) == KEEL_MP_STATE_RUNNABLE &&
+	      mp_state(vcpus[1]) == KEEL_MP_STATE_UNINITIALIZED,
+	      "at creation the BSP is RUNNABLE, vCPU 1 UNINITIALIZED");
+	KL_REQUIRE(kl_run_ucall(vcpus[0], &uc) == KL_UCALL_SYNC, "INIT sent");
+	kl_ok(mp_state(vcpus[1]) == KEEL_MP_STATE_INIT_RECEIVED,
+	      "after INIT vCPU 1 is INIT_RECEIVED");
+	pthread_create(&t, NULL, run_ap, &ap);
+	kl_ok(kl_run_ucall(vcpus[0], &uc) == KL_UCALL_DONE, "BSP sent the SIPIs");
+	pthread_join(t, NULL);
+	kl_ok(!ap.r && ap.exit == KEEL_EXIT_IO && ap.port == AP_PORT &&
+	      ap.data == 0x5a,
+	      "vCPU 1 woke in RUN and ran the SIPI page's code: %s, port %#x, %#x",
+	      kl_errstr(ap.r), ap.port, ap.data);
+	kl_ok(ap.sregs.cs.selector == SIPI_VECTOR << 8 &&
+	      ap.sregs.cs.base == SIPI_VECTOR << 12 && ap.regs.rip == 5 &&
+	      !(ap.sregs.cr0 & 1),
+	      "in real mode at CS %#x base %#llx, RIP %#llx",
+	      ap.sregs.cs.selector, (unsigned long long)ap.sregs.cs.base,
+	      (unsigned long long)ap.regs.rip);
+	kl_ok(mp_state(vcpus[1]) == KEEL_MP_STATE_RUNNABLE,
+	      "vCPU 1 is RUNNABLE; the second SIPI changed nothing");
+	kl_vm_free(vm);
+}
+
+static void guest_pingpong(u64 id, u64 tsc_khz)
+{
+	u64 i, t0, other = !id;
+
+	kl_irq_hook = ping_hook;
+	apic_write(R_SPIV, 0x1ff);
+	asm volatile("lock incq %0" : "+m"(arrived));
+	while (arrived < 2)
+		asm volatile("pause");
+	t0 = rdtsc();
+	for (i = 1; i <= ROUNDS; i++) {
+		if (id == 0) {
+			send_ipi(other, V_PING);
+			/* Halted between rounds. */
+			while (pings[id] < i)
+				asm volatile("sti; hlt; cli" ::: "memory");
+		} else {
+			/* Spinning with interrupts on: kicked out of the guest. */
+			asm volatile("sti");
+			while (pings[id] < i)
+				asm volatile("pause" ::: "memory");
+			asm volatile("cli");
+			send_ipi(other, V_PING);
+		}
+	}
+	GUEST_SYNC2(id, (rdtsc() - t0) * 1000000 / tsc_khz / ROUNDS);
+	GUEST_DONE();
+}
+
+struct player {
+	struct kl_vcpu *vcpu;
+	u64 id, ns, last;
+};
+
+static void *play(void *p)
+{
+	struct player *pl = p;
+	struct kl_ucall uc;
+
+	if (kl_run_ucall(pl->vcpu, &uc) == KL_UCALL_SYNC) {
+		pl->id = uc.args[0];
+		pl->ns = uc.args[1];
+	}
+	pl->last = kl_run_ucall(pl->vcpu, &uc);
+	return NULL;
+}
+
+static void test_pingpong(void)
+{
+	struct keel_mp_state run = { KEEL_MP_STATE_RUNNABLE };
+	struct kl_vcpu *vcpus[2];
+	struct kl_vm *vm = smp_vm(guest_pingpong, vcpus);
+	struct player pl[2];
+	long khz = kl_ioctl(vcpus[0]->fd, KEEL_GET_TSC_KHZ, 0);
+	pthread_t t[2];
+	int i, r;
+
+	KL_REQUIRE(khz > 0, "GET_TSC_KHZ: %s", kl_errstr(khz));
+	r = kl_ioctlp(vcpus[1]->fd, KEEL_SET_MP_STATE, &run);
+	kl_ok(!r, "SET_MP_STATE(RUNNABLE) starts vCPU 1 without SIPI: %s",
+	      kl_errstr(r));
+	for (i = 0; i < 2; i++) {
+		kl_vcpu_setup_long_mode(vcpus[i], guest_pingpong, i, khz);
+		pl[i] = (struct player){ .vcpu = vcpus[i], .id = 9 };
+		pthread_create(&t[i], NULL, play, &pl[i]);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	kl_ok(pl[0].id == 0 && pl[1].id == 1 && pl[0].last == KL_UCALL_DONE &&
+	      pl[1].last == KL_UCALL_DONE,
+	      "%d IPI round trips between a halting and a spinning vCPU",
+	      ROUNDS);
+	kl_diag("IPI round trip: %llu ns on average",
+		(unsigned long long)pl[0].ns);
+	kl_vm_free(vm);
+}
+
+int main(void)
+{
+	test_init_sipi();
+	test_pingpong();
+	return kl_finish();
+}
