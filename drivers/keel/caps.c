@@ -75,6 +75,12 @@ static long keel_cap_guest_debug2(struct keel_vm *vm)
 	return keel_arch_guest_debug_supported();
 }
 
+/* KEEL_SET_GSI_ROUTING takes GSIs below this, as KVM. */
+static long keel_cap_irq_routes(struct keel_vm *vm)
+{
+	return KEEL_MAX_IRQ_ROUTES;
+}
+
 static long keel_cap_max_vcpu_id(struct keel_vm *vm)
 {
 	return vm ? keel_vm_max_vcpu_ids(vm) : KEEL_MAX_VCPU_IDS;
@@ -146,6 +152,8 @@ static const struct keel_cap keel_caps[] = {
 	{ KEEL_CAP_SPLIT_IRQCHIP, KEEL_SCOPE_VM, false, keel_cap_one,
 	  keel_arch_enable_split_irqchip, 1 },
 	{ KEEL_CAP_TSC_DEADLINE_TIMER, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_IRQ_ROUTING, KEEL_SCOPE_SYSTEM, false, keel_cap_irq_routes },
+	{ KEEL_CAP_SIGNAL_MSI, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	/* Experimental until the in-kernel LAPIC decides how a guest halted
 	 * in guest mode is woken (issue 5).
 	 */

@@ -31,6 +31,7 @@ static void keel_vm_destroy(struct keel_vm *vm)
 	xa_destroy(&vm->vcpus);
 	keel_arch_vm_destroy(vm);
 	keel_ioeventfds_free(vm);
+	keel_irq_routing_free(vm);
 	keel_io_buses_free(vm);
 	keel_memslots_free(vm);
 	free_cpumask_var(vm->kick_mask);
@@ -110,6 +111,8 @@ static long keel_vm_ioctl(struct file *filp, unsigned int cmd,
 		return keel_vm_enable_cap(vm, argp);
 	case KEEL_IOEVENTFD:
 		return keel_vm_ioeventfd(vm, argp);
+	case KEEL_SET_GSI_ROUTING:
+		return keel_vm_set_gsi_routing(vm, argp);
 	default:
 		return keel_arch_vm_ioctl(vm, cmd, arg);
 	}
@@ -146,6 +149,7 @@ int keel_vm_create(unsigned long type)
 	spin_lock_init(&vm->mmu_lock);
 	spin_lock_init(&vm->kick_lock);
 	mutex_init(&vm->io_lock);
+	mutex_init(&vm->irq_lock);
 	INIT_LIST_HEAD(&vm->ioeventfds);
 	xa_init_flags(&vm->vcpus, XA_FLAGS_ALLOC);
 	vm->mm = current->mm;

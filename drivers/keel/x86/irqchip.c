@@ -15,14 +15,12 @@
 
 #include <keel/core.h>
 
-/* As KVM: at most as many reserved IOAPIC pins as GSI routes. */
-#define KEEL_MAX_IRQ_ROUTES	4096
-
 int keel_arch_enable_split_irqchip(struct keel_vm *vm,
 				   const struct keel_enable_cap *cap)
 {
 	int r = 0;
 
+	/* As KVM: at most as many reserved IOAPIC pins as GSI routes. */
 	if (cap->args[0] > KEEL_MAX_IRQ_ROUTES)
 		return -EINVAL;
 	mutex_lock(&vm->lock);
@@ -31,8 +29,10 @@ int keel_arch_enable_split_irqchip(struct keel_vm *vm,
 		r = -EEXIST;
 	else
 		vm->arch.nr_ioapic_pins = cap->args[0];
-	if (!r)
+	if (!r) {
 		vm->arch.irqchip = KEEL_IRQCHIP_SPLIT;
+		vm->arch.routing_gen = 1;	/* 0: a vCPU must rescan */
+	}
 	mutex_unlock(&vm->lock);
 	return r;
 }

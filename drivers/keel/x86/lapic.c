@@ -196,11 +196,14 @@ static void keel_apic_eoi(struct keel_vcpu *vcpu)
 	clear_bit(v % 32, vec_word(apic, APIC_ISR, v));
 	keel_apic_update_ppr(apic);
 	set_bit(KEEL_REQ_EVENT, &vcpu->requests);
+	/* The userspace IOAPIC routes this vector here: tell it. */
+	if (test_bit(v, apic->eoi_exit))
+		apic->eoi_exit_vector = v;
 }
 
-/* Take one interrupt message (IPI, MSI, timer) at @vcpu's APIC. */
-static void keel_apic_accept(struct keel_vcpu *vcpu,
-			     const struct keel_msi_target *t)
+/* Take one interrupt message (IPI, MSI) at @vcpu's APIC: 1 if taken. */
+static int keel_apic_accept(struct keel_vcpu *vcpu,
+			    const struct keel_msi_target *t)
 {
 	struct keel_lapic *apic = vcpu->arch.apic;
 
@@ -209,25 +212,26 @@ static void keel_apic_accept(struct keel_vcpu *vcpu,
 	case APIC_DM_LOWEST >> 8:
 		/* A disabled APIC drops them; vectors 0-15 are illegal. */
 		if (!keel_apic_enabled(vcpu) || t->vector < 16)
-			return;
+			return 0;
 		keel_lapic_set_irr(vcpu, t->vector, t->level);
-		return;
+		return 1;
 	case APIC_DM_NMI >> 8:
 		atomic_inc(&apic->nmi_queued);
 		keel_apic_event(vcpu);
-		return;
+		return 1;
 	case APIC_DM_INIT >> 8:
 		set_bit(KEEL_APIC_EV_INIT, &apic->events);
 		keel_apic_event(vcpu);
-		return;
+		return 1;
 	case APIC_DM_STARTUP >> 8:
 		WRITE_ONCE(apic->sipi_vector, t->vector);
 		smp_wmb();	/* the vector before the event that names it */
 		set_bit(KEEL_APIC_EV_SIPI, &apic->events);
 		keel_apic_event(vcpu);
-		return;
+		return 1;
 	}
 	/* SMI, remote read and ExtINT messages are not supported: dropped. */
+	return 0;
 }
 
 /* Does @vcpu's APIC answer destination @dest? Sender in x2APIC format if @x2. */
@@ -252,18 +256,26 @@ static bool keel_apic_match(struct keel_vcpu *vcpu, u32 dest, bool logical,
 	return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xf);
 }
 
+/* Is @vcpu a destination of message @t from a device (no shorthand)? */
+bool keel_lapic_is_target(struct keel_vcpu *vcpu,
+			  const struct keel_msi_target *t)
+{
+	return keel_apic_match(vcpu, t->dest, t->logical, false);
+}
+
 /*
  * Deliver a message from @src (NULL for an MSI) with shorthand @shorthand
  * (APIC_DEST_SELF etc. >> 18). Lowest priority goes to the first APIC
- * that matches and is enabled.
+ * that matches and is enabled. Returns how many APICs took it.
  */
-void keel_lapic_deliver(struct keel_vm *vm, struct keel_vcpu *src,
-			const struct keel_msi_target *t, int shorthand)
+int keel_lapic_deliver(struct keel_vm *vm, struct keel_vcpu *src,
+		       const struct keel_msi_target *t, int shorthand)
 {
 	bool x2 = src && keel_x2apic_mode(src);
 	bool lowest = t->delivery_mode == APIC_DM_LOWEST >> 8;
 	struct keel_vcpu *vcpu;
 	unsigned long i;
+	int n = 0;
 
 	xa_for_each(&vm->vcpus, i, vcpu) {
 		bool hit;
@@ -285,10 +297,11 @@ void keel_lapic_deliver(struct keel_vm *vm, struct keel_vcpu *src,
 		}
 		if (!hit || (lowest && !keel_apic_enabled(vcpu)))
 			continue;
-		keel_apic_accept(vcpu, t);
+		n += keel_apic_accept(vcpu, t);
 		if (lowest && !shorthand)
-			return;
+			break;
 	}
+	return n;
 }
 
 static void keel_apic_send_ipi(struct keel_vcpu *vcpu, u32 icr, u32 dest)
@@ -326,6 +339,7 @@ static int keel_apic_reg_write(struct keel_vcpu *vcpu, u32 off, u32 val)
 		if (x2)
 			return 1;
 		reg_set(apic, APIC_ID, val & 0xff000000);
+		apic->routing_gen = 0;
 		return 0;
 	case APIC_TASKPRI:
 		reg_set(apic, APIC_TASKPRI, val & 0xff);
@@ -339,11 +353,13 @@ static int keel_apic_reg_write(struct keel_vcpu *vcpu, u32 off, u32 val)
 		if (x2)
 			return 1;
 		reg_set(apic, APIC_LDR, val & APIC_LDR_MASK);
+		apic->routing_gen = 0;
 		return 0;
 	case APIC_DFR:
 		if (x2)
 			return 1;
 		reg_set(apic, APIC_DFR, val | 0x0fffffff);
+		apic->routing_gen = 0;
 		return 0;
 	case APIC_SPIV:
 		reg_set(apic, APIC_SPIV, val & 0x3ff);
@@ -566,6 +582,7 @@ int keel_lapic_set_base(struct keel_vcpu *vcpu, u64 val, bool host)
 		reg_set(apic, APIC_ID, vcpu->vcpu_id << 24);
 		reg_set(apic, APIC_LDR, 0);
 	}
+	apic->routing_gen = 0;
 	set_bit(KEEL_REQ_EVENT, &vcpu->requests);
 	return 0;
 }
@@ -595,6 +612,8 @@ void keel_lapic_reset(struct keel_vcpu *vcpu, bool init)
 	apic->tsc_deadline = 0;
 	atomic_set(&apic->timer_fired, 0);
 	apic->extint = -1;
+	apic->eoi_exit_vector = -1;
+	apic->routing_gen = 0;	/* IDs may have changed: rescan */
 	if (!init) {
 		apic->events = 0;
 		atomic_set(&apic->nmi_queued, 0);
@@ -740,6 +759,7 @@ long keel_lapic_set_state(struct keel_vcpu *vcpu, const void __user *u)
 	if (keel_x2apic_mode(vcpu))
 		reg_set(apic, APIC_ID, vcpu->vcpu_id);
 	keel_apic_update_ppr(apic);
+	apic->routing_gen = 0;
 	apic->timer_mode = reg_get(apic, APIC_LVTT) & KEEL_LVT_TIMER_MODE;
 	/*
 	 * A running timer carries on from the saved current count; a

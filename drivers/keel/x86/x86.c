@@ -131,6 +131,8 @@ long keel_arch_vm_ioctl(struct keel_vm *vm, unsigned int cmd,
 		return keel_x86_set_clock(vm, (void __user *)arg);
 	case KEEL_SET_IDENTITY_MAP_ADDR:
 		return keel_x86_set_identity_map_addr(vm, (void __user *)arg);
+	case KEEL_SIGNAL_MSI:
+		return keel_x86_signal_msi(vm, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -388,6 +390,7 @@ int keel_arch_vcpu_run_once(struct keel_vcpu *vcpu)
 	if (vcpu->arch.apic) {
 		if (!keel_x86_apic_ready(vcpu))
 			return 1;
+		keel_x86_apic_scan_eoi_exits(vcpu);
 		keel_x86->set_tpr(vcpu, keel_lapic_cr8(vcpu));
 	}
 	if (keel_check_request(vcpu, KEEL_REQ_CLOCK_UPDATE))
@@ -442,6 +445,12 @@ int keel_arch_vcpu_run_once(struct keel_vcpu *vcpu)
 	r = keel_x86->handle_exit(vcpu);
 	if (r > 0)
 		r = keel_x86_deliver_step(vcpu);
+	if (r > 0 && vcpu->arch.apic && vcpu->arch.apic->eoi_exit_vector >= 0) {
+		vcpu->run->exit_reason = KEEL_EXIT_IOAPIC_EOI;
+		vcpu->run->eoi.vector = vcpu->arch.apic->eoi_exit_vector;
+		vcpu->arch.apic->eoi_exit_vector = -1;
+		r = 0;
+	}
 	if (r > 0 && READ_ONCE(vcpu->run->request_interrupt_window) &&
 	    keel_x86_ready_for_interrupt(vcpu)) {
 		vcpu->run->exit_reason = KEEL_EXIT_IRQ_WINDOW_OPEN;

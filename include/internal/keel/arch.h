@@ -47,6 +47,15 @@ int keel_arch_enable_split_irqchip(struct keel_vm *vm,
 int keel_arch_enable_exception_payload(struct keel_vm *vm,
 				       const struct keel_enable_cap *cap);
 
+/* Interrupt routing: does the VM have an irqchip to route to, is one
+ * entry valid for it, and a new table is in place (under irq_lock).
+ */
+struct keel_irq_routing_entry;
+bool keel_arch_irq_routing_allowed(struct keel_vm *vm);
+int keel_arch_irq_route_check(struct keel_vm *vm,
+			      const struct keel_irq_routing_entry *ue);
+void keel_arch_irq_routing_changed(struct keel_vm *vm);
+
 int keel_arch_vcpu_create(struct keel_vcpu *vcpu);
 void keel_arch_vcpu_free(struct keel_vcpu *vcpu);
 long keel_arch_vcpu_ioctl(struct keel_vcpu *vcpu, unsigned int cmd,

@@ -43,6 +43,33 @@ struct keel_memslot {
 	unsigned long userspace_addr;
 };
 
+/* As KVM: GSIs 0 to 4095. */
+#define KEEL_MAX_IRQ_ROUTES	4096
+
+/* One route of a GSI, from KEEL_SET_GSI_ROUTING. */
+struct keel_irq_route {
+	u32 gsi;
+	u32 type;		/* KEEL_IRQ_ROUTING_* */
+	union {
+		struct {
+			u32 irqchip;
+			u32 pin;
+		} irqchip;
+		struct {
+			u32 address_lo;
+			u32 address_hi;
+			u32 data;
+		} msi;
+	};
+};
+
+/* The routing table, sorted by GSI, replaced whole under RCU. */
+struct keel_irq_table {
+	struct rcu_head rcu;
+	u32 nr;
+	struct keel_irq_route e[];
+};
+
 struct keel_vm {
 	refcount_t refcount;
 	struct mm_struct *mm;
@@ -77,6 +104,10 @@ struct keel_vm {
 	struct mutex io_lock;
 	struct keel_io_bus __rcu *buses[KEEL_NR_BUSES];
 	struct list_head ioeventfds;
+
+	/* Interrupt routing: writers hold irq_lock, readers use RCU. */
+	struct mutex irq_lock;
+	struct keel_irq_table __rcu *irq_routing;
 
 	/* Scratch mask for kicks, under kick_lock. */
 	spinlock_t kick_lock;
@@ -158,6 +189,11 @@ void keel_vm_kick_all(struct keel_vm *vm, unsigned int req);
 long keel_vm_ioeventfd(struct keel_vm *vm,
 		       const struct keel_ioeventfd __user *u);
 void keel_ioeventfds_free(struct keel_vm *vm);
+
+/* irq_routing.c */
+long keel_vm_set_gsi_routing(struct keel_vm *vm,
+			     struct keel_irq_routing __user *u);
+void keel_irq_routing_free(struct keel_vm *vm);
 
 /* mmu_notifier.c */
 int keel_vm_mmu_notifier_register(struct keel_vm *vm);

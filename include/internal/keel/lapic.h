@@ -7,6 +7,7 @@
 #define _KEEL_LAPIC_H
 
 #include <linux/atomic.h>
+#include <linux/bitmap.h>
 #include <linux/hrtimer.h>
 #include <linux/types.h>
 
@@ -33,6 +34,9 @@ struct keel_vcpu;
  * @sipi_vector: the vector of the last SIPI
  * @nmi_queued: NMIs sent by other vCPUs, not yet in the vCPU's events
  * @extint: an ExtINT vector from KEEL_INTERRUPT (a userspace PIC), or -1
+ * @eoi_exit: vectors whose EOI exits to the userspace IOAPIC
+ * @routing_gen: the routing table generation @eoi_exit was computed for
+ * @eoi_exit_vector: an EOI to report (KEEL_EXIT_IOAPIC_EOI), or -1
  */
 struct keel_lapic {
 	struct keel_vcpu *vcpu;
@@ -47,6 +51,9 @@ struct keel_lapic {
 	u8 sipi_vector;
 	atomic_t nmi_queued;
 	int extint;
+	DECLARE_BITMAP(eoi_exit, 256);
+	u32 routing_gen;
+	int eoi_exit_vector;
 };
 
 /* The APIC version register: version 0x14, six LVT entries, as KVM. */
@@ -75,8 +82,10 @@ int keel_lapic_set_x2apic_msr(struct keel_vcpu *vcpu, u32 msr, u64 val,
 			      bool host);
 int keel_lapic_check_base(struct keel_vcpu *vcpu, u64 val, bool host);
 int keel_lapic_set_base(struct keel_vcpu *vcpu, u64 val, bool host);
-void keel_lapic_deliver(struct keel_vm *vm, struct keel_vcpu *src,
-			const struct keel_msi_target *t, int shorthand);
+int keel_lapic_deliver(struct keel_vm *vm, struct keel_vcpu *src,
+		       const struct keel_msi_target *t, int shorthand);
+bool keel_lapic_is_target(struct keel_vcpu *vcpu,
+			  const struct keel_msi_target *t);
 int keel_lapic_pending_vector(struct keel_vcpu *vcpu);
 int keel_lapic_ack(struct keel_vcpu *vcpu);
 bool keel_lapic_blocked_by_tpr(struct keel_vcpu *vcpu);
@@ -86,6 +95,12 @@ bool keel_lapic_accepts_extint(struct keel_vcpu *vcpu);
 void keel_lapic_set_irr(struct keel_vcpu *vcpu, u8 vector, bool level);
 long keel_lapic_get_state(struct keel_vcpu *vcpu, void __user *u);
 long keel_lapic_set_state(struct keel_vcpu *vcpu, const void __user *u);
+
+/* msi.c */
+int keel_x86_msi_decode(u32 address_lo, u32 address_hi, u32 data,
+			struct keel_msi_target *t);
+void keel_x86_apic_scan_eoi_exits(struct keel_vcpu *vcpu);
+long keel_x86_signal_msi(struct keel_vm *vm, const struct keel_msi __user *u);
 
 /* lapic_timer.c */
 void keel_lapic_timer_init(struct keel_lapic *apic);

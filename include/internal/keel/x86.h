@@ -190,6 +190,7 @@ struct keel_arch_vm {
 	/* KEEL_IRQCHIP_*: set before the first vCPU, then fixed. */
 	u8 irqchip;
 	u32 nr_ioapic_pins;	/* KEEL_CAP_SPLIT_IRQCHIP's args[0] */
+	u32 routing_gen;	/* bumped by each KEEL_SET_GSI_ROUTING */
 	/* Recorded for KVM compatibility; AMD needs neither (see api.rst). */
 	u64 tss_addr;
 	u64 identity_map_addr;

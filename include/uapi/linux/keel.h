@@ -28,6 +28,8 @@
 #define KEEL_CAP_NR_VCPUS		9
 #define KEEL_CAP_NR_MEMSLOTS		10
 #define KEEL_CAP_MP_STATE		14
+#define KEEL_CAP_IRQ_ROUTING		25
+#define KEEL_CAP_SIGNAL_MSI		77
 #define KEEL_CAP_IOEVENTFD		36
 #define KEEL_CAP_IOEVENTFD_NO_LENGTH	100
 #define KEEL_CAP_IOEVENTFD_ANY_LENGTH	122
@@ -87,6 +89,7 @@
 #define KEEL_EXIT_FAIL_ENTRY		9
 #define KEEL_EXIT_INTR			10
 #define KEEL_EXIT_INTERNAL_ERROR	17
+#define KEEL_EXIT_IOAPIC_EOI		26
 
 /* run->internal.suberror */
 #define KEEL_INTERNAL_ERROR_EMULATION		1
@@ -167,6 +170,10 @@ struct keel_run {
 			__u32 ndata;
 			__u64 data[16];
 		} internal;
+		/* KEEL_EXIT_IOAPIC_EOI */
+		struct {
+			__u8 vector;
+		} eoi;
 		/* Room for future exits; the union is 256 bytes forever. */
 		__u8 padding[256];
 	};
@@ -436,6 +443,54 @@ struct keel_lapic_state {
 	__u8 regs[KEEL_APIC_REG_SIZE];
 };
 
+/* KEEL_SIGNAL_MSI: a message signalled interrupt from userspace */
+struct keel_msi {
+	__u32 address_lo;
+	__u32 address_hi;	/* must be 0 */
+	__u32 data;
+	__u32 flags;		/* must be 0 */
+	__u32 devid;		/* must be 0 */
+	__u8  pad[12];		/* must be 0 */
+};
+
+/* KEEL_SET_GSI_ROUTING: where each GSI goes */
+#define KEEL_IRQ_ROUTING_IRQCHIP	1
+#define KEEL_IRQ_ROUTING_MSI		2
+
+#define KEEL_IRQCHIP_PIC_MASTER		0
+#define KEEL_IRQCHIP_PIC_SLAVE		1
+#define KEEL_IRQCHIP_IOAPIC		2
+
+struct keel_irq_routing_irqchip {
+	__u32 irqchip;
+	__u32 pin;
+};
+
+struct keel_irq_routing_msi {
+	__u32 address_lo;
+	__u32 address_hi;
+	__u32 data;
+	__u32 pad;		/* must be 0 */
+};
+
+struct keel_irq_routing_entry {
+	__u32 gsi;
+	__u32 type;		/* KEEL_IRQ_ROUTING_* */
+	__u32 flags;		/* must be 0 */
+	__u32 pad;		/* must be 0 */
+	union {
+		struct keel_irq_routing_irqchip irqchip;
+		struct keel_irq_routing_msi msi;
+		__u32 pad[8];
+	} u;
+};
+
+struct keel_irq_routing {
+	__u32 nr;
+	__u32 flags;		/* must be 0 */
+	struct keel_irq_routing_entry entries[];
+};
+
 /* KEEL_IOEVENTFD: signal an eventfd when the guest writes an address */
 struct keel_ioeventfd {
 	__u64 datamatch;	/* with KEEL_IOEVENTFD_FLAG_DATAMATCH */
@@ -475,7 +530,9 @@ struct keel_enable_cap {
 #define KEEL_SET_TSS_ADDR		_IO(KEELIO, 0x47)
 #define KEEL_SET_IDENTITY_MAP_ADDR	_IOW(KEELIO, 0x48, __u64)
 #define KEEL_ENABLE_CAP			_IOW(KEELIO, 0xa3, struct keel_enable_cap)
+#define KEEL_SET_GSI_ROUTING		_IOW(KEELIO, 0x6a, struct keel_irq_routing)
 #define KEEL_IOEVENTFD			_IOW(KEELIO, 0x79, struct keel_ioeventfd)
+#define KEEL_SIGNAL_MSI			_IOW(KEELIO, 0xa5, struct keel_msi)
 #define KEEL_SET_CLOCK			_IOW(KEELIO, 0x7b, struct keel_clock_data)
 #define KEEL_GET_CLOCK			_IOR(KEELIO, 0x7c, struct keel_clock_data)
 

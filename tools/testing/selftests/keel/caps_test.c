@@ -630,6 +630,52 @@ static bool use_tsc_deadline(long v)
 	return v == 1 && !r && !memcmp(s.regs + 0x320, &lvtt, 4);
 }
 
+/* GSIs below the value route; the value itself does not. */
+static bool use_irq_routing(long v)
+{
+	struct {
+		struct keel_irq_routing h;
+		struct keel_irq_routing_entry e;
+	} rt = { { .nr = 1 }, { .type = KEEL_IRQ_ROUTING_MSI,
+			  .u.msi = { .address_lo = 0xfee00000, .data = 0x40 } } };
+	int vm = create_vm();
+	bool ok = !enable_cap(vm, KEEL_CAP_SPLIT_IRQCHIP, 24);
+
+	rt.e.gsi = v - 1;
+	ok = ok && !kl_ioctl(vm, KEEL_SET_GSI_ROUTING, (unsigned long)&rt);
+	rt.e.gsi = v;
+	ok = ok && kl_ioctl(vm, KEEL_SET_GSI_ROUTING, (unsigned long)&rt) ==
+		   -EINVAL;
+	close(vm);
+	return v > 0 && ok;
+}
+
+/* An MSI to a VM with an in-kernel APIC is taken by vCPU 0's APIC. */
+static bool use_signal_msi(long v)
+{
+	struct keel_msi m = { .address_lo = 0xfee00000, .data = 0x40 };
+	struct keel_lapic_state s;
+	u32 spiv = 0x1ff;
+	int vm = create_vm(), fd, r;
+
+	r = enable_cap(vm, KEEL_CAP_SPLIT_IRQCHIP, 24);
+	fd = kl_ioctl(vm, KEEL_CREATE_VCPU, 0);
+	if (!r && fd >= 0)
+		r = kl_ioctl(fd, KEEL_GET_LAPIC, (unsigned long)&s);
+	if (!r) {
+		memcpy(s.regs + 0xf0, &spiv, 4);
+		r = kl_ioctl(fd, KEEL_SET_LAPIC, (unsigned long)&s);
+	}
+	if (!r)
+		r = kl_ioctl(vm, KEEL_SIGNAL_MSI, (unsigned long)&m) != 1;
+	if (!r)
+		r = kl_ioctl(fd, KEEL_GET_LAPIC, (unsigned long)&s);
+	if (fd >= 0)
+		close(fd);
+	close(vm);
+	return v == 1 && !r && (s.regs[0x200 + 0x20] & 1);
+}
+
 static const struct {
 	u32 nr;
 	const char *name;
@@ -675,6 +721,8 @@ static const struct {
 	  use_exception_payload },
 	{ KEEL_CAP_SPLIT_IRQCHIP, "SPLIT_IRQCHIP", use_split_irqchip },
 	{ KEEL_CAP_TSC_DEADLINE_TIMER, "TSC_DEADLINE_TIMER", use_tsc_deadline },
+	{ KEEL_CAP_IRQ_ROUTING, "IRQ_ROUTING", use_irq_routing },
+	{ KEEL_CAP_SIGNAL_MSI, "SIGNAL_MSI", use_signal_msi },
 };
 
 static int find_check(u32 nr)
