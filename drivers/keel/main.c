@@ -71,9 +71,12 @@ static int __init keel_init(void)
 		return r;
 	keel_caps_init();
 
-	r = keel_virt_init();
+	r = keel_irqfd_init();
 	if (r)
 		goto out_arch;
+	r = keel_virt_init();
+	if (r)
+		goto out_irqfd;
 
 	register_reboot_notifier(&keel_reboot_nb);
 
@@ -88,6 +91,8 @@ static int __init keel_init(void)
 out_reboot:
 	unregister_reboot_notifier(&keel_reboot_nb);
 	keel_virt_exit();
+out_irqfd:
+	keel_irqfd_exit();
 out_arch:
 	keel_arch_exit();
 	return r;
@@ -98,6 +103,7 @@ static void __exit keel_exit(void)
 	misc_deregister(&keel_misc);
 	unregister_reboot_notifier(&keel_reboot_nb);
 	keel_virt_exit();
+	keel_irqfd_exit();
 	keel_arch_exit();
 }
 

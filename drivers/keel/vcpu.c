@@ -8,6 +8,8 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
+/* smp_send_reschedule() traces through it since 6.5. */
+#include <trace/events/ipi.h>
 
 #include <keel/core.h>
 

@@ -25,6 +25,8 @@ static void keel_vm_destroy(struct keel_vm *vm)
 
 	/* No notifier may kick the vCPUs once they are freed. */
 	keel_vm_mmu_notifier_unregister(vm);
+	/* Nor an irqfd raise their interrupts. */
+	keel_irqfds_free(vm);
 
 	xa_for_each(&vm->vcpus, i, vcpu)
 		keel_vcpu_destroy(vcpu);
@@ -113,6 +115,8 @@ static long keel_vm_ioctl(struct file *filp, unsigned int cmd,
 		return keel_vm_ioeventfd(vm, argp);
 	case KEEL_SET_GSI_ROUTING:
 		return keel_vm_set_gsi_routing(vm, argp);
+	case KEEL_IRQFD:
+		return keel_vm_irqfd(vm, argp);
 	default:
 		return keel_arch_vm_ioctl(vm, cmd, arg);
 	}
@@ -150,6 +154,8 @@ int keel_vm_create(unsigned long type)
 	spin_lock_init(&vm->kick_lock);
 	mutex_init(&vm->io_lock);
 	mutex_init(&vm->irq_lock);
+	spin_lock_init(&vm->irqfds_lock);
+	INIT_LIST_HEAD(&vm->irqfds);
 	INIT_LIST_HEAD(&vm->ioeventfds);
 	xa_init_flags(&vm->vcpus, XA_FLAGS_ALLOC);
 	vm->mm = current->mm;

@@ -58,6 +58,17 @@ int keel_arch_irq_route_check(struct keel_vm *vm,
 				   ue->u.msi.data, &t);
 }
 
+/* An irqfd's GSI fired: an MSI route delivers its message. */
+void keel_arch_irqfd_inject(struct keel_vm *vm, const struct keel_irq_route *r)
+{
+	struct keel_msi_target t;
+
+	if (r->type == KEEL_IRQ_ROUTING_MSI &&
+	    !keel_x86_msi_decode(r->msi.address_lo, r->msi.address_hi,
+				 r->msi.data, &t))
+		keel_lapic_deliver(vm, NULL, &t, 0);
+}
+
 /* Every vCPU recomputes its EOI-exit vectors before its next entry. */
 void keel_arch_irq_routing_changed(struct keel_vm *vm)
 {

@@ -108,6 +108,9 @@ struct keel_vm {
 	/* Interrupt routing: writers hold irq_lock, readers use RCU. */
 	struct mutex irq_lock;
 	struct keel_irq_table __rcu *irq_routing;
+	/* Active irqfds; taken in eventfd wake-ups, so irq-safe. */
+	spinlock_t irqfds_lock;
+	struct list_head irqfds;
 
 	/* Scratch mask for kicks, under kick_lock. */
 	spinlock_t kick_lock;
@@ -189,6 +192,12 @@ void keel_vm_kick_all(struct keel_vm *vm, unsigned int req);
 long keel_vm_ioeventfd(struct keel_vm *vm,
 		       const struct keel_ioeventfd __user *u);
 void keel_ioeventfds_free(struct keel_vm *vm);
+
+/* irqfd.c */
+long keel_vm_irqfd(struct keel_vm *vm, const struct keel_irqfd __user *u);
+void keel_irqfds_free(struct keel_vm *vm);
+int keel_irqfd_init(void);
+void keel_irqfd_exit(void);
 
 /* irq_routing.c */
 long keel_vm_set_gsi_routing(struct keel_vm *vm,

@@ -28,6 +28,7 @@
 #define KEEL_CAP_NR_VCPUS		9
 #define KEEL_CAP_NR_MEMSLOTS		10
 #define KEEL_CAP_MP_STATE		14
+#define KEEL_CAP_IRQFD			32
 #define KEEL_CAP_IRQ_ROUTING		25
 #define KEEL_CAP_SIGNAL_MSI		77
 #define KEEL_CAP_IOEVENTFD		36
@@ -491,6 +492,18 @@ struct keel_irq_routing {
 	struct keel_irq_routing_entry entries[];
 };
 
+/* KEEL_IRQFD: an eventfd that raises a GSI when signalled */
+struct keel_irqfd {
+	__u32 fd;
+	__u32 gsi;
+	__u32 flags;		/* KEEL_IRQFD_FLAG_* */
+	__u32 resamplefd;	/* must be 0 (no resampling yet) */
+	__u8  pad[16];		/* must be 0 */
+};
+
+#define KEEL_IRQFD_FLAG_DEASSIGN	(1 << 0)
+#define KEEL_IRQFD_FLAG_RESAMPLE	(1 << 1)
+
 /* KEEL_IOEVENTFD: signal an eventfd when the guest writes an address */
 struct keel_ioeventfd {
 	__u64 datamatch;	/* with KEEL_IOEVENTFD_FLAG_DATAMATCH */
@@ -531,6 +544,7 @@ struct keel_enable_cap {
 #define KEEL_SET_IDENTITY_MAP_ADDR	_IOW(KEELIO, 0x48, __u64)
 #define KEEL_ENABLE_CAP			_IOW(KEELIO, 0xa3, struct keel_enable_cap)
 #define KEEL_SET_GSI_ROUTING		_IOW(KEELIO, 0x6a, struct keel_irq_routing)
+#define KEEL_IRQFD			_IOW(KEELIO, 0x76, struct keel_irqfd)
 #define KEEL_IOEVENTFD			_IOW(KEELIO, 0x79, struct keel_ioeventfd)
 #define KEEL_SIGNAL_MSI			_IOW(KEELIO, 0xa5, struct keel_msi)
 #define KEEL_SET_CLOCK			_IOW(KEELIO, 0x7b, struct keel_clock_data)

@@ -676,6 +676,41 @@ static bool use_signal_msi(long v)
 	return v == 1 && !r && (s.regs[0x200 + 0x20] & 1);
 }
 
+/* An eventfd write raises an MSI route's vector in vCPU 0's IRR. */
+static bool use_irqfd(long v)
+{
+	struct {
+		struct keel_irq_routing h;
+		struct keel_irq_routing_entry e;
+	} rt = { { .nr = 1 }, { .gsi = 3, .type = KEEL_IRQ_ROUTING_MSI,
+			  .u.msi = { .address_lo = 0xfee00000, .data = 0x40 } } };
+	struct keel_irqfd a = { .gsi = 3 };
+	struct keel_lapic_state s;
+	u32 spiv = 0x1ff;
+	u64 one = 1;
+	int vm = create_vm(), fd, r;
+
+	a.fd = eventfd(0, 0);
+	r = enable_cap(vm, KEEL_CAP_SPLIT_IRQCHIP, 24);
+	fd = kl_ioctl(vm, KEEL_CREATE_VCPU, 0);
+	if (!r && fd >= 0)
+		r = kl_ioctl(fd, KEEL_GET_LAPIC, (unsigned long)&s);
+	if (!r) {
+		memcpy(s.regs + 0xf0, &spiv, 4);
+		r = kl_ioctl(fd, KEEL_SET_LAPIC, (unsigned long)&s);
+	}
+	r = r ?: kl_ioctl(vm, KEEL_SET_GSI_ROUTING, (unsigned long)&rt);
+	r = r ?: kl_ioctl(vm, KEEL_IRQFD, (unsigned long)&a);
+	if (!r && write(a.fd, &one, sizeof(one)) != sizeof(one))
+		r = -EIO;
+	r = r ?: kl_ioctl(fd, KEEL_GET_LAPIC, (unsigned long)&s);
+	if (fd >= 0)
+		close(fd);
+	close(vm);
+	close(a.fd);
+	return v == 1 && !r && (s.regs[0x200 + 0x20] & 1);
+}
+
 static const struct {
 	u32 nr;
 	const char *name;
@@ -723,6 +758,7 @@ static const struct {
 	{ KEEL_CAP_TSC_DEADLINE_TIMER, "TSC_DEADLINE_TIMER", use_tsc_deadline },
 	{ KEEL_CAP_IRQ_ROUTING, "IRQ_ROUTING", use_irq_routing },
 	{ KEEL_CAP_SIGNAL_MSI, "SIGNAL_MSI", use_signal_msi },
+	{ KEEL_CAP_IRQFD, "IRQFD", use_irqfd },
 };
 
 static int find_check(u32 nr)
