@@ -285,11 +285,16 @@ void keel_vcpu_kick(struct keel_vcpu *vcpu)
 
 	wake_up_interruptible(&vcpu->wq);
 	me = get_cpu();
-	cpu = READ_ONCE(vcpu->cpu);
-	/* Pairs with the barrier between mode and requests on entry. */
+	/*
+	 * Pairs with the barrier between mode and requests on entry. The
+	 * CPU is read after the mode: it was stored before it, and a value
+	 * read earlier may name the CPU the vCPU just left.
+	 */
 	smp_mb();
-	if (cpu >= 0 && cpu != me &&
-	    READ_ONCE(vcpu->mode) == KEEL_IN_GUEST_MODE)
-		smp_send_reschedule(cpu);
+	if (READ_ONCE(vcpu->mode) == KEEL_IN_GUEST_MODE) {
+		cpu = READ_ONCE(vcpu->cpu);
+		if (cpu >= 0 && cpu != me)
+			smp_send_reschedule(cpu);
+	}
 	put_cpu();
 }

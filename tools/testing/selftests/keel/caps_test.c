@@ -650,30 +650,49 @@ static bool use_irq_routing(long v)
 	return v > 0 && ok;
 }
 
+/*
+ * A VM with an in-kernel APIC and vCPU 0 (its fd in *@fd), the APIC
+ * software-enabled; 0 or a negative error.
+ */
+static int apic_vm(int *vm, int *fd)
+{
+	struct keel_lapic_state s;
+	u32 spiv = 0x1ff;
+	int r;
+
+	*vm = create_vm();
+	r = enable_cap(*vm, KEEL_CAP_SPLIT_IRQCHIP, 24);
+	*fd = kl_ioctl(*vm, KEEL_CREATE_VCPU, 0);
+	if (*fd < 0)
+		return *fd;
+	r = r ?: kl_ioctl(*fd, KEEL_GET_LAPIC, (unsigned long)&s);
+	memcpy(s.regs + 0xf0, &spiv, 4);
+	return r ?: kl_ioctl(*fd, KEEL_SET_LAPIC, (unsigned long)&s);
+}
+
+/* Is vector 0x40 pending in vCPU @fd's IRR? */
+static bool irr_0x40(int fd)
+{
+	struct keel_lapic_state s;
+
+	return !kl_ioctl(fd, KEEL_GET_LAPIC, (unsigned long)&s) &&
+	       (s.regs[0x200 + 0x20] & 1);
+}
+
 /* An MSI to a VM with an in-kernel APIC is taken by vCPU 0's APIC. */
 static bool use_signal_msi(long v)
 {
 	struct keel_msi m = { .address_lo = 0xfee00000, .data = 0x40 };
-	struct keel_lapic_state s;
-	u32 spiv = 0x1ff;
-	int vm = create_vm(), fd, r;
+	int vm, fd, r = apic_vm(&vm, &fd);
+	bool ok;
 
-	r = enable_cap(vm, KEEL_CAP_SPLIT_IRQCHIP, 24);
-	fd = kl_ioctl(vm, KEEL_CREATE_VCPU, 0);
-	if (!r && fd >= 0)
-		r = kl_ioctl(fd, KEEL_GET_LAPIC, (unsigned long)&s);
-	if (!r) {
-		memcpy(s.regs + 0xf0, &spiv, 4);
-		r = kl_ioctl(fd, KEEL_SET_LAPIC, (unsigned long)&s);
-	}
 	if (!r)
 		r = kl_ioctl(vm, KEEL_SIGNAL_MSI, (unsigned long)&m) != 1;
-	if (!r)
-		r = kl_ioctl(fd, KEEL_GET_LAPIC, (unsigned long)&s);
+	ok = !r && irr_0x40(fd);
 	if (fd >= 0)
 		close(fd);
 	close(vm);
-	return v == 1 && !r && (s.regs[0x200 + 0x20] & 1);
+	return v == 1 && ok;
 }
 
 /* An eventfd write raises an MSI route's vector in vCPU 0's IRR. */
@@ -684,31 +703,21 @@ static bool use_irqfd(long v)
 		struct keel_irq_routing_entry e;
 	} rt = { { .nr = 1 }, { .gsi = 3, .type = KEEL_IRQ_ROUTING_MSI,
 			  .u.msi = { .address_lo = 0xfee00000, .data = 0x40 } } };
-	struct keel_irqfd a = { .gsi = 3 };
-	struct keel_lapic_state s;
-	u32 spiv = 0x1ff;
+	struct keel_irqfd a = { .fd = eventfd(0, 0), .gsi = 3 };
+	int vm, fd, r = apic_vm(&vm, &fd);
 	u64 one = 1;
-	int vm = create_vm(), fd, r;
+	bool ok;
 
-	a.fd = eventfd(0, 0);
-	r = enable_cap(vm, KEEL_CAP_SPLIT_IRQCHIP, 24);
-	fd = kl_ioctl(vm, KEEL_CREATE_VCPU, 0);
-	if (!r && fd >= 0)
-		r = kl_ioctl(fd, KEEL_GET_LAPIC, (unsigned long)&s);
-	if (!r) {
-		memcpy(s.regs + 0xf0, &spiv, 4);
-		r = kl_ioctl(fd, KEEL_SET_LAPIC, (unsigned long)&s);
-	}
 	r = r ?: kl_ioctl(vm, KEEL_SET_GSI_ROUTING, (unsigned long)&rt);
 	r = r ?: kl_ioctl(vm, KEEL_IRQFD, (unsigned long)&a);
 	if (!r && write(a.fd, &one, sizeof(one)) != sizeof(one))
 		r = -EIO;
-	r = r ?: kl_ioctl(fd, KEEL_GET_LAPIC, (unsigned long)&s);
+	ok = !r && irr_0x40(fd);
 	if (fd >= 0)
 		close(fd);
 	close(vm);
 	close(a.fd);
-	return v == 1 && !r && (s.regs[0x200 + 0x20] & 1);
+	return v == 1 && ok;
 }
 
 static const struct {

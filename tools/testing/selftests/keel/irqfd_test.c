@@ -12,23 +12,13 @@
 #include <unistd.h>
 
 #include "keel_util.h"
+#include "guest_apic.h"
 #include "ucall.h"
 
-#define APIC_MMIO	0xfee00000UL
-#define R_EOI		0xb0
-#define R_SPIV		0xf0
-#define R_LVTT		0x320
-#define R_TMICT		0x380
-#define R_TDCR		0x3e0
 #define V_TIMER		0x30
 
 static volatile u64 vec_count[256];
 static volatile u64 waiting;
-
-static inline void apic_write(u32 r, u32 v)
-{
-	*(volatile u32 *)(APIC_MMIO + r) = v;
-}
 
 static KL_NO_VECTOR void eoi_hook(u64 vector)
 {

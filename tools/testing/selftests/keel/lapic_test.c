@@ -8,44 +8,18 @@
  * pending and in service that the guest then takes in order.
  */
 #include "keel_util.h"
+#include "guest_apic.h"
 #include "ucall.h"
+#include "vcpu_state.h"
 
-#define APIC_MMIO	0xfee00000UL
-#define X2APIC_MSR(r)	(0x800 + ((r) >> 4))
 #define MSR_APICBASE	0x1b
 #define MSR_TSCDEADLINE	0x6e0
-
-#define R_ID		0x20
-#define R_LVR		0x30
-#define R_TPR		0x80
-#define R_PPR		0xa0
-#define R_EOI		0xb0
-#define R_LDR		0xd0
-#define R_SPIV		0xf0
-#define R_ISR		0x100
-#define R_IRR		0x200
-#define R_ICR		0x300
-#define R_ICR2		0x310
-#define R_LVTT		0x320
-#define R_TMICT		0x380
-#define R_TMCCT		0x390
-#define R_TDCR		0x3e0
 
 #define V_TIMER		0x40
 #define V_SELF		0x50
 #define PERIODIC	BIT(17)
 #define TSCDEADLINE	BIT(18)
 #define MASKED		BIT(16)
-
-static inline u32 apic_read(u32 r)
-{
-	return *(volatile u32 *)(APIC_MMIO + r);
-}
-
-static inline void apic_write(u32 r, u32 v)
-{
-	*(volatile u32 *)(APIC_MMIO + r) = v;
-}
 
 static inline u64 rdmsr(u32 msr)
 {
@@ -58,14 +32,6 @@ static inline u64 rdmsr(u32 msr)
 static inline void wrmsr(u32 msr, u64 v)
 {
 	asm volatile("wrmsr" :: "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
-}
-
-static inline u64 rdtsc(void)
-{
-	u32 lo, hi;
-
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return lo | ((u64)hi << 32);
 }
 
 static volatile u64 vec_count[256];
@@ -145,7 +111,7 @@ static void guest_xapic(u64 tsc_khz)
 	/* The TPR holds a self-IPI back until CR8 drops (CR8 write exit). */
 	asm volatile("mov %0, %%cr8" :: "r"(6UL));
 	GUEST_ASSERT_EQ(apic_read(R_TPR), 0x60);
-	apic_write(R_ICR, 0x40000 | V_SELF);	/* shorthand self */
+	apic_write(R_ICR, ICR_SELF | V_SELF);
 	asm volatile("sti; nop; nop; cli");
 	GUEST_ASSERT_EQ(vec_count[V_SELF], 0);
 	asm volatile("sti; mov %0, %%cr8; nop; nop; cli" :: "r"(4UL));
@@ -165,7 +131,7 @@ static void guest_x2apic(void)
 	wrmsr(X2APIC_MSR(0x3f0), V_SELF);		/* SELF_IPI */
 	asm volatile("sti; nop; cli");
 	GUEST_ASSERT_EQ(vec_count[V_SELF], 1);
-	wrmsr(X2APIC_MSR(R_ICR), 0x40000 | (V_SELF + 1));
+	wrmsr(X2APIC_MSR(R_ICR), ICR_SELF | (V_SELF + 1));
 	asm volatile("sti; nop; cli");
 	GUEST_ASSERT_EQ(vec_count[V_SELF + 1], 1);
 	/* Physical destination 0 is this vCPU. */
@@ -176,13 +142,40 @@ static void guest_x2apic(void)
 }
 
 /*
+ * A periodic 2 ms timer ticks while the guest moves to a new VM at each
+ * sync, a self-IPI pending (IF off) as it goes; after every move the
+ * timer still runs and the IPI arrives.
+ */
+static void guest_moving(void)
+{
+	u64 round, ticks = 0;
+
+	kl_irq_hook = eoi_hook;
+	apic_write(R_SPIV, 0x1ff);
+	apic_write(R_TDCR, 0xb);
+	apic_write(R_LVTT, V_TIMER | PERIODIC);
+	apic_write(R_TMICT, 2000000);
+	for (round = 1; round <= 8; round++) {
+		ticks += 3;
+		wait_vec(V_TIMER, ticks);
+		apic_write(R_ICR, ICR_SELF | V_SELF);
+		GUEST_SYNC(round);		/* moved here, IPI pending */
+		asm volatile("sti; nop; cli");
+		GUEST_ASSERT_EQ(vec_count[V_SELF], round);
+		ticks = vec_count[V_TIMER];
+	}
+	GUEST_ASSERT_EQ(apic_read(R_TMICT), 2000000);
+	GUEST_DONE();
+}
+
+/*
  * In the handler of 0x81, with 0x82 raised meanwhile: 0x81 is in service,
  * 0x82 waits behind it (same priority class) across GET/SET_LAPIC.
  */
 static KL_NO_VECTOR void in_service_hook(u64 vector)
 {
 	if (vector == 0x81) {
-		apic_write(R_ICR, 0x40000 | 0x82);
+		apic_write(R_ICR, ICR_SELF | 0x82);
 		GUEST_SYNC(2);
 	}
 	eoi_hook(vector);
@@ -193,14 +186,14 @@ static void guest_state(void)
 {
 	kl_irq_hook = eoi_hook;
 	apic_write(R_SPIV, 0x1ff);
-	apic_write(R_ICR, 0x40000 | 0x61);
-	apic_write(R_ICR, 0x40000 | 0x72);
+	apic_write(R_ICR, ICR_SELF | 0x61);
+	apic_write(R_ICR, ICR_SELF | 0x72);
 	GUEST_SYNC(1);		/* both in IRR, IF off */
 	asm volatile("sti; nop; cli");
 	GUEST_ASSERT_EQ(vec_count[0x72], 1);
 	GUEST_ASSERT_EQ(vec_count[0x61], 1);
 	kl_irq_hook = in_service_hook;
-	apic_write(R_ICR, 0x40000 | 0x81);
+	apic_write(R_ICR, ICR_SELF | 0x81);
 	asm volatile("sti; nop; cli");
 	GUEST_ASSERT_EQ(vec_count[0x81], 1);
 	GUEST_ASSERT_EQ(vec_count[0x82], 1);
@@ -209,12 +202,9 @@ static void guest_state(void)
 
 static struct kl_vm *irqchip_vm(void *fn, u64 arg, struct kl_vcpu **vcpu)
 {
-	struct keel_enable_cap cap = { .cap = KEEL_CAP_SPLIT_IRQCHIP,
-				       .args = { 24 } };
 	struct kl_vm *vm = kl_vm_create(KL_MEM_DEFAULT);
-	int r = kl_ioctlp(vm->fd, KEEL_ENABLE_CAP, &cap);
 
-	KL_REQUIRE(!r, "ENABLE_CAP(SPLIT_IRQCHIP): %s", kl_errstr(r));
+	kl_vm_enable_split_irqchip(vm);
 	kl_vm_setup_long_mode(vm);
 	*vcpu = kl_vcpu_add(vm, 0);
 	kl_vcpu_setup_long_mode(*vcpu, fn, arg, 0);
@@ -348,6 +338,27 @@ static void test_state(void)
 	kl_vm_free(vm);
 }
 
+static void test_moving(void)
+{
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm;
+	struct kl_ucall uc;
+	u64 cmd;
+	int moves = 0;
+
+	irqchip_vm(guest_moving, 0, &vcpu);
+	while ((cmd = kl_run_ucall(vcpu, &uc)) == KL_UCALL_SYNC) {
+		vcpu = kl_move_vm(vcpu, KL_MEM_DEFAULT, true);
+		moves++;
+	}
+	kl_ok(cmd == KL_UCALL_DONE && moves == 8,
+	      "%d moves to a new VM, timer running, IPI pending: both carried on",
+	      moves);
+	vm = vcpu->vm;
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
+}
+
 static int enable_split(int vm, u64 pins)
 {
 	struct keel_enable_cap cap = { .cap = KEEL_CAP_SPLIT_IRQCHIP,
@@ -449,6 +460,7 @@ int main(void)
 	test_xapic();
 	test_x2apic();
 	test_state();
+	test_moving();
 	test_bad_input();
 	return kl_finish();
 }

@@ -12,11 +12,9 @@
 #include <unistd.h>
 
 #include "keel_util.h"
+#include "guest_apic.h"
 #include "ucall.h"
 
-#define APIC_MMIO	0xfee00000UL
-#define R_EOI		0xb0
-#define R_SPIV		0xf0
 #define MSI_ADDR(d)	(0xfee00000 | ((d) << 12))
 #define LEVEL		BIT(15)
 

@@ -60,9 +60,11 @@ reboot)
 	sleep 60 ;;
 bench)
 	# keel and kvm_amd side by side in one boot, one after the other.
-	modprobe keel && KEEL_DEV=/dev/keel /tests/exit_bench
+	modprobe keel && KEEL_DEV=/dev/keel /tests/exit_bench &&
+		KEEL_DEV=/dev/keel /tests/irq_bench
 	rmmod keel
-	modprobe kvm_amd && KEEL_DEV=/dev/kvm KEEL_IMPL=kvm /tests/exit_bench
+	modprobe kvm_amd && KEEL_DEV=/dev/kvm KEEL_IMPL=kvm /tests/exit_bench &&
+		KEEL_DEV=/dev/kvm KEEL_IMPL=kvm /tests/irq_bench
 	modprobe -r kvm_amd
 	finish ;;
 nosvm|nonpt)

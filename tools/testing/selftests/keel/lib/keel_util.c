@@ -108,6 +108,16 @@ void kl_vm_free(struct kl_vm *vm)
 	free(vm);
 }
 
+void kl_vm_enable_split_irqchip(struct kl_vm *vm)
+{
+	struct keel_enable_cap cap = { .cap = KEEL_CAP_SPLIT_IRQCHIP,
+				       .args = { 24 } };
+	int r = kl_ioctlp(vm->fd, KEEL_ENABLE_CAP, &cap);
+
+	KL_REQUIRE(!r, "ENABLE_CAP(SPLIT_IRQCHIP): %s", kl_errstr(r));
+	vm->split_irqchip = true;
+}
+
 struct kl_vcpu *kl_vcpu_add(struct kl_vm *vm, u32 id)
 {
 	struct kl_vcpu *vcpu = calloc(1, sizeof(*vcpu));

@@ -41,6 +41,7 @@ struct kl_vm {
 	u64 mem_size;
 	int run_size;
 	bool long_mode_ready;
+	bool split_irqchip;	/* local APICs in the kernel */
 };
 
 struct kl_vcpu {
@@ -62,6 +63,8 @@ int kl_ioctl(int fd, unsigned long cmd, unsigned long arg);
 struct kl_vm *kl_vm_create(u64 mem_size);
 void kl_vm_free(struct kl_vm *vm);
 struct kl_vcpu *kl_vcpu_add(struct kl_vm *vm, u32 id);
+/* KEEL_CAP_SPLIT_IRQCHIP with 24 IOAPIC pins, before any vCPU. */
+void kl_vm_enable_split_irqchip(struct kl_vm *vm);
 void kl_vcpu_free(struct kl_vcpu *vcpu);
 void kl_vcpu_kvm_cpuid(struct kl_vcpu *vcpu);
 int kl_set_region(struct kl_vm *vm, u32 slot, u32 flags, u64 gpa, u64 size,

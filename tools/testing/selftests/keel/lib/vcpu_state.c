@@ -68,9 +68,14 @@ void kl_vcpu_state_save(struct kl_vcpu *vcpu, struct kl_vcpu_state *s)
 	IO(vcpu->fd, KEEL_GET_VCPU_EVENTS, &s->events, "GET_VCPU_EVENTS");
 	IO(vcpu->fd, KEEL_GET_DEBUGREGS, &s->dbg, "GET_DEBUGREGS");
 	IO(vcpu->fd, KEEL_GET_MP_STATE, &s->mp, "GET_MP_STATE");
+	if (vcpu->vm->split_irqchip)
+		IO(vcpu->fd, KEEL_GET_LAPIC, &s->lapic, "GET_LAPIC");
 }
 
-/* QEMU's order: regs, XSAVE, XCRs, sregs, MSRs, events, MP state, DRs. */
+/*
+ * QEMU's order: regs, XSAVE, XCRs, sregs, MSRs (the APIC base among
+ * them), the local APIC, events, MP state, DRs.
+ */
 void kl_vcpu_state_restore(struct kl_vcpu *vcpu, struct kl_vcpu_state *s)
 {
 	u32 n = s->msrs.h.nmsrs;
@@ -83,6 +88,8 @@ void kl_vcpu_state_restore(struct kl_vcpu *vcpu, struct kl_vcpu_state *s)
 	r = kl_ioctlp(vcpu->fd, KEEL_SET_MSRS, &s->msrs);
 	KL_REQUIRE(r == (int)n, "SET_MSRS: %d of %u (stopped at %#x)", r, n,
 		   r >= 0 && r < (int)n ? s->msrs.e[r].index : 0);
+	if (vcpu->vm->split_irqchip)
+		IO(vcpu->fd, KEEL_SET_LAPIC, &s->lapic, "SET_LAPIC");
 	IO(vcpu->fd, KEEL_SET_VCPU_EVENTS, &s->events, "SET_VCPU_EVENTS");
 	IO(vcpu->fd, KEEL_SET_MP_STATE, &s->mp, "SET_MP_STATE");
 	IO(vcpu->fd, KEEL_SET_DEBUGREGS, &s->dbg, "SET_DEBUGREGS");
@@ -102,6 +109,8 @@ struct kl_vcpu *kl_move_vm(struct kl_vcpu *src, u64 mem_size,
 	sigfillset(&block);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	dvm = kl_vm_create(mem_size);
+	if (svm->split_irqchip)
+		kl_vm_enable_split_irqchip(dvm);
 	if (complete_io) {
 		src->run->immediate_exit = 1;
 		KL_REQUIRE(kl_vcpu_run(src) == -EINTR, "completing the exit");

@@ -24,6 +24,7 @@ struct kl_vcpu_state {
 	struct keel_vcpu_events events;
 	struct keel_debugregs dbg;
 	struct keel_mp_state mp;
+	struct keel_lapic_state lapic;	/* with an in-kernel APIC */
 };
 
 /* The MSRs of the index list this vCPU saves and restores; how many. */
