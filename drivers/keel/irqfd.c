@@ -199,6 +199,7 @@ static int keel_irqfd_deassign(struct keel_vm *vm,
 long keel_vm_irqfd(struct keel_vm *vm, const struct keel_irqfd __user *u)
 {
 	struct keel_irqfd a;
+	long r;
 
 	if (copy_from_user(&a, u, sizeof(a)))
 		return -EFAULT;
@@ -207,11 +208,19 @@ long keel_vm_irqfd(struct keel_vm *vm, const struct keel_irqfd __user *u)
 	if (a.resamplefd || memchr_inv(a.pad, 0, sizeof(a.pad)) ||
 	    a.gsi >= KEEL_MAX_IRQ_ROUTES)
 		return -EINVAL;
+	/*
+	 * One at a time: a DEASSIGN racing an assignment could otherwise
+	 * free the irqfd while the assignment still queues it.
+	 */
+	mutex_lock(&vm->irq_lock);
 	if (a.flags & KEEL_IRQFD_FLAG_DEASSIGN)
-		return keel_irqfd_deassign(vm, &a);
-	if (!keel_arch_irq_routing_allowed(vm))
-		return -EINVAL;
-	return keel_irqfd_assign(vm, &a);
+		r = keel_irqfd_deassign(vm, &a);
+	else if (!keel_arch_irq_routing_allowed(vm))
+		r = -EINVAL;
+	else
+		r = keel_irqfd_assign(vm, &a);
+	mutex_unlock(&vm->irq_lock);
+	return r;
 }
 
 /* VM teardown: every irqfd is off its eventfd before the VM is freed. */

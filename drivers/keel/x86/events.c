@@ -80,9 +80,13 @@ void keel_x86_prepare_events(struct keel_vcpu *vcpu)
 		ev->nmi_pending--;
 		ev->nmi_injected = true;
 	}
-	/* The in-kernel APIC's interrupt, when nothing else goes first. */
-	if (vcpu->arch.apic && !keel_event_in_flight(ev))
-		irq_wait = keel_x86_apic_inject(vcpu);
+	/*
+	 * The in-kernel APIC's interrupt, when nothing else goes first;
+	 * behind an event in flight it waits for the next window.
+	 */
+	if (vcpu->arch.apic)
+		irq_wait = keel_x86_apic_inject(vcpu,
+						!keel_event_in_flight(ev));
 
 	if (ev->exc_injected) {
 		e.type = KEEL_EVENT_EXCEPTION;

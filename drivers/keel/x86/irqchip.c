@@ -146,11 +146,12 @@ int keel_x86_apic_halt(struct keel_vcpu *vcpu)
 }
 
 /*
- * The interrupt for the next entry, if the guest can take one now:
- * a userspace PIC's ExtINT first, then the APIC's highest vector.
- * Returns whether one waits for the guest to enable interrupts.
+ * The interrupt for the next entry, if @may_inject (no other event goes
+ * first) and the guest can take one now: a userspace PIC's ExtINT
+ * first, then the APIC's highest vector. Returns whether one waits for
+ * an interrupt window.
  */
-bool keel_x86_apic_inject(struct keel_vcpu *vcpu)
+bool keel_x86_apic_inject(struct keel_vcpu *vcpu, bool may_inject)
 {
 	struct keel_lapic *apic = vcpu->arch.apic;
 	bool extint = apic->extint >= 0 && keel_lapic_accepts_extint(vcpu);
@@ -161,7 +162,7 @@ bool keel_x86_apic_inject(struct keel_vcpu *vcpu)
 	/* Userspace's BLOCKIRQ holds it back without a window. */
 	if (keel_x86_irqs_blocked(vcpu))
 		return false;
-	if (!keel_x86->interrupt_allowed(vcpu))
+	if (!may_inject || !keel_x86->interrupt_allowed(vcpu))
 		return true;
 	if (extint) {
 		v = apic->extint;

@@ -587,20 +587,19 @@ int keel_lapic_set_base(struct keel_vcpu *vcpu, u64 val, bool host)
 	return 0;
 }
 
-/* Power-on state, or INIT's (@init: the APIC base and ID survive). */
+/* Power-on state, or INIT's (@init: the APIC base and mode survive). */
 void keel_lapic_reset(struct keel_vcpu *vcpu, bool init)
 {
 	struct keel_lapic *apic = vcpu->arch.apic;
-	u32 id = reg_get(apic, APIC_ID);
 	int i;
 
 	keel_lapic_timer_cancel(apic);
 	memset(apic->regs, 0, PAGE_SIZE);
 	if (!init)
 		vcpu->arch.apic_base = keel_x86_default_apic_base(vcpu);
-	if (!init || !keel_x2apic_mode(vcpu))
-		id = keel_x2apic_mode(vcpu) ? vcpu->vcpu_id : vcpu->vcpu_id << 24;
-	reg_set(apic, APIC_ID, id);
+	/* The ID is the vCPU id, in the format of the APIC's mode (as KVM). */
+	reg_set(apic, APIC_ID, keel_x2apic_mode(vcpu) ? vcpu->vcpu_id :
+						       vcpu->vcpu_id << 24);
 	if (keel_x2apic_mode(vcpu))
 		reg_set(apic, APIC_LDR, keel_x2apic_ldr(vcpu->vcpu_id));
 	reg_set(apic, APIC_LVR, KEEL_APIC_VERSION);

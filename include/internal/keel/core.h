@@ -105,7 +105,10 @@ struct keel_vm {
 	struct keel_io_bus __rcu *buses[KEEL_NR_BUSES];
 	struct list_head ioeventfds;
 
-	/* Interrupt routing: writers hold irq_lock, readers use RCU. */
+	/*
+	 * Interrupt routing: writers hold irq_lock, readers use RCU. It also
+	 * serialises irqfd assignment and removal.
+	 */
 	struct mutex irq_lock;
 	struct keel_irq_table __rcu *irq_routing;
 	/* Active irqfds; taken in eventfd wake-ups, so irq-safe. */

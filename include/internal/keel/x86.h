@@ -355,7 +355,7 @@ int keel_arch_enable_split_irqchip(struct keel_vm *vm,
 int keel_x86_irqchip_vcpu_create(struct keel_vcpu *vcpu);
 bool keel_x86_apic_ready(struct keel_vcpu *vcpu);
 int keel_x86_apic_halt(struct keel_vcpu *vcpu);
-bool keel_x86_apic_inject(struct keel_vcpu *vcpu);
+bool keel_x86_apic_inject(struct keel_vcpu *vcpu, bool may_inject);
 long keel_x86_apic_extint(struct keel_vcpu *vcpu, u8 vector);
 bool keel_x86_apic_extint_ready(struct keel_vcpu *vcpu);
 long keel_x86_get_mp_state(struct keel_vcpu *vcpu,
