@@ -155,6 +155,10 @@ static const struct keel_cap keel_caps[] = {
 	{ KEEL_CAP_IRQ_ROUTING, KEEL_SCOPE_SYSTEM, false, keel_cap_irq_routes },
 	{ KEEL_CAP_SIGNAL_MSI, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_IRQFD, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_IRQCHIP, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_HLT, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_IRQ_INJECT_STATUS, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_IRQFD_RESAMPLE, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	/* Experimental until the in-kernel LAPIC decides how a guest halted
 	 * in guest mode is woken (issue 5).
 	 */

@@ -84,11 +84,26 @@ static int keel_routes_conflict(const struct keel_irq_route *r, u32 nr)
 	return 0;
 }
 
+/* Publish @new (checked, sorted) in place of the current table. */
+void keel_irq_routing_install(struct keel_vm *vm, struct keel_irq_table *new)
+{
+	struct keel_irq_table *old;
+
+	mutex_lock(&vm->irq_lock);
+	old = rcu_dereference_protected(vm->irq_routing,
+					lockdep_is_held(&vm->irq_lock));
+	rcu_assign_pointer(vm->irq_routing, new);
+	keel_arch_irq_routing_changed(vm);
+	mutex_unlock(&vm->irq_lock);
+	if (old)
+		kvfree_rcu(old, rcu);
+}
+
 long keel_vm_set_gsi_routing(struct keel_vm *vm,
 			     struct keel_irq_routing __user *u)
 {
 	struct keel_irq_routing_entry *ue = NULL;
-	struct keel_irq_table *new, *old;
+	struct keel_irq_table *new;
 	struct keel_irq_routing hdr;
 	long r;
 	u32 i;
@@ -120,14 +135,7 @@ long keel_vm_set_gsi_routing(struct keel_vm *vm,
 	if (r)
 		goto out_free;
 
-	mutex_lock(&vm->irq_lock);
-	old = rcu_dereference_protected(vm->irq_routing,
-					lockdep_is_held(&vm->irq_lock));
-	rcu_assign_pointer(vm->irq_routing, new);
-	keel_arch_irq_routing_changed(vm);
-	mutex_unlock(&vm->irq_lock);
-	if (old)
-		kvfree_rcu(old, rcu);
+	keel_irq_routing_install(vm, new);
 	r = 0;
 	goto out;
 
@@ -141,4 +149,88 @@ out:
 void keel_irq_routing_free(struct keel_vm *vm)
 {
 	kvfree(rcu_dereference_protected(vm->irq_routing, true));
+}
+
+/* The routes of @gsi in @rt (sorted by GSI): the first, and how many. */
+const struct keel_irq_route *keel_irq_routes(const struct keel_irq_table *rt,
+					     u32 gsi, u32 *n)
+{
+	u32 lo = 0, hi = rt ? rt->nr : 0, i;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (rt->e[mid].gsi < gsi)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; rt && i < rt->nr && rt->e[i].gsi == gsi; i++)
+		;
+	*n = i - lo;
+	return *n ? &rt->e[lo] : NULL;
+}
+
+/*
+ * Drive @gsi's line from @src on every route it has. As KVM, the status
+ * sums what the routes report, ignoring the ones that held the
+ * interrupt back (-1), and is -1 if all did or there is no route.
+ */
+int keel_irq_set(struct keel_vm *vm, int src, u32 gsi, bool level)
+{
+	const struct keel_irq_route *r;
+	int ret = -1, s;
+	u32 n;
+
+	rcu_read_lock();
+	r = keel_irq_routes(rcu_dereference(vm->irq_routing), gsi, &n);
+	for (; n; n--, r++) {
+		s = keel_arch_set_irq(vm, r, src, level);
+		if (s >= 0)
+			ret = s + (ret < 0 ? 0 : ret);
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+/* KEEL_IRQ_LINE and KEEL_IRQ_LINE_STATUS (@status: report it). */
+long keel_vm_irq_line(struct keel_vm *vm, struct keel_irq_level __user *u,
+		      bool status)
+{
+	struct keel_irq_level l;
+
+	if (copy_from_user(&l, u, sizeof(l)))
+		return -EFAULT;
+	if (!keel_arch_irq_routing_allowed(vm))
+		return -ENXIO;
+	if (l.irq >= KEEL_MAX_IRQ_ROUTES || l.level > 1)
+		return -EINVAL;
+	l.status = keel_irq_set(vm, KEEL_IRQ_SRC_USER, l.irq, l.level);
+	if (status && put_user(l.status, &u->status))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * The guest acknowledged (EOI) pin @pin of interrupt controller @irqchip:
+ * resampling irqfds of the GSIs routed to it lower their line and tell
+ * userspace.
+ */
+void keel_irq_acked(struct keel_vm *vm, u32 irqchip, u32 pin)
+{
+	const struct keel_irq_table *rt;
+	u32 i;
+
+	if (list_empty(&vm->resamplers))
+		return;
+	rcu_read_lock();
+	rt = rcu_dereference(vm->irq_routing);
+	for (i = 0; rt && i < rt->nr; i++) {
+		const struct keel_irq_route *r = &rt->e[i];
+
+		if (r->type == KEEL_IRQ_ROUTING_IRQCHIP &&
+		    r->irqchip.irqchip == irqchip && r->irqchip.pin == pin)
+			keel_irqfd_resample(vm, r->gsi);
+	}
+	rcu_read_unlock();
 }

@@ -117,6 +117,10 @@ static long keel_vm_ioctl(struct file *filp, unsigned int cmd,
 		return keel_vm_set_gsi_routing(vm, argp);
 	case KEEL_IRQFD:
 		return keel_vm_irqfd(vm, argp);
+	case KEEL_IRQ_LINE:
+		return keel_vm_irq_line(vm, argp, false);
+	case KEEL_IRQ_LINE_STATUS:
+		return keel_vm_irq_line(vm, argp, true);
 	default:
 		return keel_arch_vm_ioctl(vm, cmd, arg);
 	}
@@ -156,6 +160,7 @@ int keel_vm_create(unsigned long type)
 	mutex_init(&vm->irq_lock);
 	spin_lock_init(&vm->irqfds_lock);
 	INIT_LIST_HEAD(&vm->irqfds);
+	INIT_LIST_HEAD(&vm->resamplers);
 	INIT_LIST_HEAD(&vm->ioeventfds);
 	xa_init_flags(&vm->vcpus, XA_FLAGS_ALLOC);
 	vm->mm = current->mm;

@@ -193,6 +193,9 @@ long keel_x86_interrupt(struct keel_vcpu *vcpu,
 		return -EFAULT;
 	if (irq.irq >= KEEL_NR_INTERRUPTS)
 		return -EINVAL;
+	/* As KVM: the in-kernel PIC's interrupts come from the PIC. */
+	if (vcpu->vm->arch.irqchip == KEEL_IRQCHIP_KERNEL)
+		return -ENXIO;
 	if (vcpu->arch.apic)
 		return keel_x86_apic_extint(vcpu, irq.irq);
 	/* One interrupt at a time, as with KVM's userspace irqchip. */

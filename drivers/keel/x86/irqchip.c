@@ -4,7 +4,8 @@
  *
  * KEEL_CAP_SPLIT_IRQCHIP gives every vCPU a local APIC in the kernel
  * while the IOAPIC and PIC stay in userspace, which sends their
- * interrupts as MSIs (or, for the PIC, through KEEL_INTERRUPT). With a
+ * interrupts as MSIs (or, for the PIC, through KEEL_INTERRUPT);
+ * KEEL_CREATE_IRQCHIP puts them in the kernel too (irqchip_vm.c). With a
  * local APIC the vCPU's run state (MP_STATE) is the kernel's: HLT waits
  * in the kernel for an interrupt, an application processor waits for
  * INIT and SIPI, and INIT resets the vCPU.
@@ -14,6 +15,7 @@
 #include <linux/wait.h>
 
 #include <keel/core.h>
+#include <keel/irqchip.h>
 
 int keel_arch_enable_split_irqchip(struct keel_vm *vm,
 				   const struct keel_enable_cap *cap)
@@ -93,15 +95,38 @@ static void keel_x86_apic_take_events(struct keel_vcpu *vcpu)
 	keel_lapic_timer_deliver(apic);
 }
 
-/* Could an interrupt from the APIC or the userspace PIC be taken now? */
+/* Does a PIC (userspace's or the kernel's) offer @vcpu an ExtINT? */
+static bool keel_x86_extint_pending(struct keel_vcpu *vcpu)
+{
+	struct keel_vm *vm = vcpu->vm;
+
+	if (vcpu->arch.apic->extint < 0 &&
+	    !(vm->arch.pic && keel_pic_output(vm)))
+		return false;
+	return keel_lapic_accepts_extint(vcpu);
+}
+
+/* The in-kernel PIC's output rose: wake the vCPUs that would take it. */
+void keel_x86_extint_kick(struct keel_vm *vm)
+{
+	struct keel_vcpu *vcpu;
+	unsigned long i;
+
+	xa_for_each(&vm->vcpus, i, vcpu) {
+		if (!vcpu->arch.apic || !keel_lapic_accepts_extint(vcpu))
+			continue;
+		set_bit(KEEL_REQ_EVENT, &vcpu->requests);
+		keel_vcpu_kick(vcpu);
+	}
+}
+
+/* Could an interrupt from the APIC or a PIC be taken now? */
 static bool keel_x86_apic_irq_ready(struct keel_vcpu *vcpu)
 {
-	struct keel_lapic *apic = vcpu->arch.apic;
-
 	if (!keel_x86->interrupt_allowed(vcpu) || keel_x86_irqs_blocked(vcpu))
 		return false;
 	return keel_lapic_pending_vector(vcpu) >= 0 ||
-	       (apic->extint >= 0 && keel_lapic_accepts_extint(vcpu));
+	       keel_x86_extint_pending(vcpu);
 }
 
 /* Events that end HLT, as KVM's kvm_vcpu_has_events(). */
@@ -147,14 +172,14 @@ int keel_x86_apic_halt(struct keel_vcpu *vcpu)
 
 /*
  * The interrupt for the next entry, if @may_inject (no other event goes
- * first) and the guest can take one now: a userspace PIC's ExtINT
- * first, then the APIC's highest vector. Returns whether one waits for
- * an interrupt window.
+ * first) and the guest can take one now: a PIC's ExtINT first (the
+ * in-kernel PIC's vector comes from its INTA cycle), then the APIC's
+ * highest vector. Returns whether one waits for an interrupt window.
  */
 bool keel_x86_apic_inject(struct keel_vcpu *vcpu, bool may_inject)
 {
 	struct keel_lapic *apic = vcpu->arch.apic;
-	bool extint = apic->extint >= 0 && keel_lapic_accepts_extint(vcpu);
+	bool extint = keel_x86_extint_pending(vcpu);
 	int v;
 
 	if (!extint && keel_lapic_pending_vector(vcpu) < 0)
@@ -164,9 +189,11 @@ bool keel_x86_apic_inject(struct keel_vcpu *vcpu, bool may_inject)
 		return false;
 	if (!may_inject || !keel_x86->interrupt_allowed(vcpu))
 		return true;
-	if (extint) {
+	if (extint && apic->extint >= 0) {
 		v = apic->extint;
 		apic->extint = -1;
+	} else if (extint) {
+		v = keel_pic_read_irq(vcpu->vm);
 	} else {
 		v = keel_lapic_ack(vcpu);
 	}

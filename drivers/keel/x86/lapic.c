@@ -16,6 +16,7 @@
 #include <asm/msr-index.h>
 
 #include <keel/core.h>
+#include <keel/irqchip.h>
 
 #define KEEL_APIC_BASE_ENABLE	BIT_ULL(11)
 #define KEEL_APIC_BASE_BSP	BIT_ULL(8)
@@ -196,6 +197,8 @@ static void keel_apic_eoi(struct keel_vcpu *vcpu)
 	clear_bit(v % 32, vec_word(apic, APIC_ISR, v));
 	keel_apic_update_ppr(apic);
 	set_bit(KEEL_REQ_EVENT, &vcpu->requests);
+	/* The in-kernel IOAPIC: level entries wait for this EOI. */
+	keel_ioapic_eoi(vcpu, v, test_bit(v % 32, vec_word(apic, APIC_TMR, v)));
 	/* The userspace IOAPIC routes this vector here: tell it. */
 	if (test_bit(v, apic->eoi_exit))
 		apic->eoi_exit_vector = v;
@@ -607,6 +610,14 @@ void keel_lapic_reset(struct keel_vcpu *vcpu, bool init)
 	reg_set(apic, APIC_SPIV, 0xff);
 	for (i = 0; i < ARRAY_SIZE(keel_lvts); i++)
 		reg_set(apic, keel_lvts[i].reg, APIC_LVT_MASKED);
+	/*
+	 * With the in-kernel PIC, the BSP's LINT0 takes its ExtINT from
+	 * reset, as KVM's default (LINT0_REENABLED quirk) and firmware
+	 * expect.
+	 */
+	if (vcpu->vm->arch.irqchip == KEEL_IRQCHIP_KERNEL &&
+	    vcpu->vcpu_id == 0)
+		reg_set(apic, APIC_LVT0, APIC_DM_EXTINT);
 	apic->timer_mode = 0;
 	apic->tsc_deadline = 0;
 	atomic_set(&apic->timer_fired, 0);

@@ -41,34 +41,6 @@ int keel_x86_msi_decode(u32 address_lo, u32 address_hi, u32 data,
 	return 0;
 }
 
-bool keel_arch_irq_routing_allowed(struct keel_vm *vm)
-{
-	return vm->arch.irqchip != KEEL_IRQCHIP_NONE;
-}
-
-/* A split irqchip has no in-kernel pins: only MSI routes. */
-int keel_arch_irq_route_check(struct keel_vm *vm,
-			      const struct keel_irq_routing_entry *ue)
-{
-	struct keel_msi_target t;
-
-	if (ue->type == KEEL_IRQ_ROUTING_IRQCHIP)
-		return -EINVAL;
-	return keel_x86_msi_decode(ue->u.msi.address_lo, ue->u.msi.address_hi,
-				   ue->u.msi.data, &t);
-}
-
-/* An irqfd's GSI fired: an MSI route delivers its message. */
-void keel_arch_irqfd_inject(struct keel_vm *vm, const struct keel_irq_route *r)
-{
-	struct keel_msi_target t;
-
-	if (r->type == KEEL_IRQ_ROUTING_MSI &&
-	    !keel_x86_msi_decode(r->msi.address_lo, r->msi.address_hi,
-				 r->msi.data, &t))
-		keel_lapic_deliver(vm, NULL, &t, 0);
-}
-
 /* Every vCPU recomputes its EOI-exit vectors before its next entry. */
 void keel_arch_irq_routing_changed(struct keel_vm *vm)
 {

@@ -133,6 +133,12 @@ long keel_arch_vm_ioctl(struct keel_vm *vm, unsigned int cmd,
 		return keel_x86_set_identity_map_addr(vm, (void __user *)arg);
 	case KEEL_SIGNAL_MSI:
 		return keel_x86_signal_msi(vm, (void __user *)arg);
+	case KEEL_CREATE_IRQCHIP:
+		return keel_x86_create_irqchip(vm);
+	case KEEL_GET_IRQCHIP:
+		return keel_x86_get_irqchip(vm, (void __user *)arg);
+	case KEEL_SET_IRQCHIP:
+		return keel_x86_set_irqchip(vm, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -168,6 +174,7 @@ int keel_arch_vm_init(struct keel_vm *vm)
 
 void keel_arch_vm_destroy(struct keel_vm *vm)
 {
+	keel_x86_irqchip_free(vm);
 	keel_mmu_destroy_vm(vm);
 }
 

@@ -55,9 +55,15 @@ bool keel_arch_irq_routing_allowed(struct keel_vm *vm);
 int keel_arch_irq_route_check(struct keel_vm *vm,
 			      const struct keel_irq_routing_entry *ue);
 void keel_arch_irq_routing_changed(struct keel_vm *vm);
-/* Raise one route of a GSI; any context, under rcu_read_lock(). */
+/*
+ * Drive one route of a GSI from a source (enum keel_irq_source); any
+ * context, under rcu_read_lock(). Returns KVM's line status.
+ */
 struct keel_irq_route;
-void keel_arch_irqfd_inject(struct keel_vm *vm, const struct keel_irq_route *r);
+int keel_arch_set_irq(struct keel_vm *vm, const struct keel_irq_route *r,
+		      int src, bool level);
+/* May irqfds resample (an irqchip with EOI-able pins)? */
+bool keel_arch_irqfd_resample_allowed(struct keel_vm *vm);
 
 int keel_arch_vcpu_create(struct keel_vcpu *vcpu);
 void keel_arch_vcpu_free(struct keel_vcpu *vcpu);

@@ -63,6 +63,13 @@ struct keel_irq_route {
 	};
 };
 
+/* Who drives a GSI's line; each source holds its own level. */
+enum keel_irq_source {
+	KEEL_IRQ_SRC_USER,	/* KEEL_IRQ_LINE, irqfds without resample */
+	KEEL_IRQ_SRC_RESAMPLE,	/* irqfds with KEEL_IRQFD_FLAG_RESAMPLE */
+	KEEL_IRQ_SRC_PIT,
+};
+
 /* The routing table, sorted by GSI, replaced whole under RCU. */
 struct keel_irq_table {
 	struct rcu_head rcu;
@@ -114,6 +121,8 @@ struct keel_vm {
 	/* Active irqfds; taken in eventfd wake-ups, so irq-safe. */
 	spinlock_t irqfds_lock;
 	struct list_head irqfds;
+	/* Resampling irqfds by GSI: RCU readers, writers irqfds_lock. */
+	struct list_head resamplers;
 
 	/* Scratch mask for kicks, under kick_lock. */
 	spinlock_t kick_lock;
@@ -201,11 +210,19 @@ long keel_vm_irqfd(struct keel_vm *vm, const struct keel_irqfd __user *u);
 void keel_irqfds_free(struct keel_vm *vm);
 int keel_irqfd_init(void);
 void keel_irqfd_exit(void);
+void keel_irqfd_resample(struct keel_vm *vm, u32 gsi);
 
 /* irq_routing.c */
 long keel_vm_set_gsi_routing(struct keel_vm *vm,
 			     struct keel_irq_routing __user *u);
 void keel_irq_routing_free(struct keel_vm *vm);
+void keel_irq_routing_install(struct keel_vm *vm, struct keel_irq_table *new);
+const struct keel_irq_route *keel_irq_routes(const struct keel_irq_table *rt,
+					     u32 gsi, u32 *n);
+int keel_irq_set(struct keel_vm *vm, int src, u32 gsi, bool level);
+long keel_vm_irq_line(struct keel_vm *vm, struct keel_irq_level __user *u,
+		      bool status);
+void keel_irq_acked(struct keel_vm *vm, u32 irqchip, u32 pin);
 
 /* mmu_notifier.c */
 int keel_vm_mmu_notifier_register(struct keel_vm *vm);

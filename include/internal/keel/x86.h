@@ -15,6 +15,9 @@ struct keel_vm;
 struct keel_vcpu;
 struct keel_segment;
 struct keel_dtable;
+struct keel_pic;
+struct keel_ioapic;
+struct keel_irqchip;
 
 enum keel_reg {
 	KEEL_REG_RAX, KEEL_REG_RCX, KEEL_REG_RDX, KEEL_REG_RBX,
@@ -165,9 +168,10 @@ struct keel_arch_vcpu {
 };
 
 /* Which interrupt controllers the kernel emulates for a VM. */
-enum keel_irqchip {
+enum keel_irqchip_mode {
 	KEEL_IRQCHIP_NONE,
 	KEEL_IRQCHIP_SPLIT,	/* local APICs; IOAPIC and PIC in userspace */
+	KEEL_IRQCHIP_KERNEL,	/* local APICs, IOAPIC and PICs in the kernel */
 };
 
 struct keel_arch_vm {
@@ -191,6 +195,9 @@ struct keel_arch_vm {
 	u8 irqchip;
 	u32 nr_ioapic_pins;	/* KEEL_CAP_SPLIT_IRQCHIP's args[0] */
 	u32 routing_gen;	/* bumped by each KEEL_SET_GSI_ROUTING */
+	/* KEEL_IRQCHIP_KERNEL's controllers, set before irqchip is. */
+	struct keel_pic *pic;
+	struct keel_ioapic *ioapic;
 	/* Recorded for KVM compatibility; AMD needs neither (see api.rst). */
 	u64 tss_addr;
 	u64 identity_map_addr;
@@ -353,6 +360,14 @@ static inline bool keel_canonical(u64 v, int bits)
 int keel_arch_enable_split_irqchip(struct keel_vm *vm,
 				   const struct keel_enable_cap *cap);
 int keel_x86_irqchip_vcpu_create(struct keel_vcpu *vcpu);
+void keel_x86_extint_kick(struct keel_vm *vm);
+
+/* irqchip_vm.c */
+long keel_x86_create_irqchip(struct keel_vm *vm);
+long keel_x86_get_irqchip(struct keel_vm *vm, struct keel_irqchip __user *u);
+long keel_x86_set_irqchip(struct keel_vm *vm,
+			  const struct keel_irqchip __user *u);
+void keel_x86_irqchip_free(struct keel_vm *vm);
 bool keel_x86_apic_ready(struct keel_vcpu *vcpu);
 int keel_x86_apic_halt(struct keel_vcpu *vcpu);
 bool keel_x86_apic_inject(struct keel_vcpu *vcpu, bool may_inject);

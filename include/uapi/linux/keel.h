@@ -22,6 +22,8 @@
 #define KEELIO			0xAE
 
 /* Capabilities (KVM numbers for the shared subset). */
+#define KEEL_CAP_IRQCHIP		0
+#define KEEL_CAP_HLT			1
 #define KEEL_CAP_USER_MEMORY		3
 #define KEEL_CAP_SET_TSS_ADDR		4
 #define KEEL_CAP_EXT_CPUID		7
@@ -29,7 +31,9 @@
 #define KEEL_CAP_NR_MEMSLOTS		10
 #define KEEL_CAP_MP_STATE		14
 #define KEEL_CAP_IRQFD			32
+#define KEEL_CAP_IRQFD_RESAMPLE		82
 #define KEEL_CAP_IRQ_ROUTING		25
+#define KEEL_CAP_IRQ_INJECT_STATUS	26
 #define KEEL_CAP_SIGNAL_MSI		77
 #define KEEL_CAP_IOEVENTFD		36
 #define KEEL_CAP_IOEVENTFD_NO_LENGTH	100
@@ -497,12 +501,62 @@ struct keel_irqfd {
 	__u32 fd;
 	__u32 gsi;
 	__u32 flags;		/* KEEL_IRQFD_FLAG_* */
-	__u32 resamplefd;	/* must be 0 (no resampling yet) */
+	__u32 resamplefd;	/* with KEEL_IRQFD_FLAG_RESAMPLE, else 0 */
 	__u8  pad[16];		/* must be 0 */
 };
 
 #define KEEL_IRQFD_FLAG_DEASSIGN	(1 << 0)
 #define KEEL_IRQFD_FLAG_RESAMPLE	(1 << 1)
+
+/* KEEL_IRQ_LINE, KEEL_IRQ_LINE_STATUS: drive a GSI's line */
+struct keel_irq_level {
+	union {
+		__u32 irq;	/* in: the GSI */
+		__s32 status;	/* out (LINE_STATUS): see api.rst */
+	};
+	__u32 level;		/* 0 or 1 */
+};
+
+/* KEEL_GET_IRQCHIP, KEEL_SET_IRQCHIP: one in-kernel 8259 PIC */
+struct keel_pic_state {
+	__u8 last_irr;
+	__u8 irr;
+	__u8 imr;
+	__u8 isr;
+	__u8 priority_add;
+	__u8 irq_base;
+	__u8 read_reg_select;
+	__u8 poll;
+	__u8 special_mask;
+	__u8 init_state;
+	__u8 auto_eoi;
+	__u8 rotate_on_auto_eoi;
+	__u8 special_fully_nested_mode;
+	__u8 init4;
+	__u8 elcr;
+	__u8 elcr_mask;
+};
+
+/* ... and the in-kernel IOAPIC */
+#define KEEL_IOAPIC_NUM_PINS		24
+struct keel_ioapic_state {
+	__u64 base_address;
+	__u32 ioregsel;
+	__u32 id;
+	__u32 irr;
+	__u32 pad;		/* ignored (see api.rst) */
+	__u64 redirtbl[KEEL_IOAPIC_NUM_PINS];
+};
+
+struct keel_irqchip {
+	__u32 chip_id;		/* KEEL_IRQCHIP_* */
+	__u32 pad;		/* ignored (see api.rst) */
+	union {
+		__u8 dummy[512];
+		struct keel_pic_state pic;
+		struct keel_ioapic_state ioapic;
+	} chip;
+};
 
 /* KEEL_IOEVENTFD: signal an eventfd when the guest writes an address */
 struct keel_ioeventfd {
@@ -543,6 +597,11 @@ struct keel_enable_cap {
 #define KEEL_SET_TSS_ADDR		_IO(KEELIO, 0x47)
 #define KEEL_SET_IDENTITY_MAP_ADDR	_IOW(KEELIO, 0x48, __u64)
 #define KEEL_ENABLE_CAP			_IOW(KEELIO, 0xa3, struct keel_enable_cap)
+#define KEEL_CREATE_IRQCHIP		_IO(KEELIO, 0x60)
+#define KEEL_IRQ_LINE			_IOW(KEELIO, 0x61, struct keel_irq_level)
+#define KEEL_GET_IRQCHIP		_IOWR(KEELIO, 0x62, struct keel_irqchip)
+#define KEEL_SET_IRQCHIP		_IOR(KEELIO, 0x63, struct keel_irqchip)
+#define KEEL_IRQ_LINE_STATUS		_IOWR(KEELIO, 0x67, struct keel_irq_level)
 #define KEEL_SET_GSI_ROUTING		_IOW(KEELIO, 0x6a, struct keel_irq_routing)
 #define KEEL_IRQFD			_IOW(KEELIO, 0x76, struct keel_irqfd)
 #define KEEL_IOEVENTFD			_IOW(KEELIO, 0x79, struct keel_ioeventfd)

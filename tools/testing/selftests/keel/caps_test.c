@@ -720,6 +720,86 @@ static bool use_irqfd(long v)
 	return v == 1 && ok;
 }
 
+/* IRQ_LINE raises a line of the in-kernel PIC and IOAPIC. */
+static bool use_irqchip(long v)
+{
+	struct keel_irq_level l = { .irq = 1, .level = 1 };
+	struct keel_irqchip pic = { .chip_id = KEEL_IRQCHIP_PIC_MASTER };
+	struct keel_irqchip io = { .chip_id = KEEL_IRQCHIP_IOAPIC };
+	int vm = create_vm();
+	int r = kl_ioctl(vm, KEEL_CREATE_IRQCHIP, 0);
+
+	r = r ?: kl_ioctl(vm, KEEL_IRQ_LINE, (unsigned long)&l);
+	r = r ?: kl_ioctl(vm, KEEL_GET_IRQCHIP, (unsigned long)&pic);
+	r = r ?: kl_ioctl(vm, KEEL_GET_IRQCHIP, (unsigned long)&io);
+	close(vm);
+	return v == 1 && !r && (pic.chip.pic.irr & 2) &&
+	       (io.chip.ioapic.irr & 2) &&
+	       io.chip.ioapic.base_address == 0xfec00000;
+}
+
+/*
+ * Status: 1 for an edge into an unmasked PIC pin, 0 for a second edge
+ * while the first still waits for INTA (the IOAPIC pin is masked: -1).
+ */
+static bool use_irq_inject_status(long v)
+{
+	struct keel_irq_level l = { .irq = 1, .level = 1 };
+	int vm = create_vm(), r, first;
+
+	r = kl_ioctl(vm, KEEL_CREATE_IRQCHIP, 0);
+	r = r ?: kl_ioctl(vm, KEEL_IRQ_LINE_STATUS, (unsigned long)&l);
+	first = l.status;
+	l.irq = 1;
+	l.level = 0;
+	r = r ?: kl_ioctl(vm, KEEL_IRQ_LINE, (unsigned long)&l);
+	l.level = 1;
+	r = r ?: kl_ioctl(vm, KEEL_IRQ_LINE_STATUS, (unsigned long)&l);
+	close(vm);
+	return v == 1 && !r && first == 1 && l.status == 0;
+}
+
+static void guest_hlt(void)
+{
+	asm volatile("hlt");
+	GUEST_DONE();
+}
+
+/* HLT without an in-kernel APIC exits to userspace with KEEL_EXIT_HLT. */
+static bool use_hlt(long v)
+{
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_hlt, 1,
+					     &vcpu);
+	bool ok = kl_vcpu_run(vcpu) == 0 &&
+		  vcpu->run->exit_reason == KEEL_EXIT_HLT;
+
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
+	return v == 1 && ok;
+}
+
+/* A resampling irqfd holds an IOAPIC line high: IRR shows it. */
+static bool use_irqfd_resample(long v)
+{
+	struct keel_irqchip io = { .chip_id = KEEL_IRQCHIP_IOAPIC };
+	struct keel_irqfd a = { .fd = eventfd(0, 0), .gsi = 20,
+				.flags = KEEL_IRQFD_FLAG_RESAMPLE,
+				.resamplefd = eventfd(0, 0) };
+	int vm = create_vm(), r;
+	u64 one = 1;
+
+	r = kl_ioctl(vm, KEEL_CREATE_IRQCHIP, 0);
+	r = r ?: kl_ioctl(vm, KEEL_IRQFD, (unsigned long)&a);
+	if (!r && write(a.fd, &one, sizeof(one)) != sizeof(one))
+		r = -EIO;
+	r = r ?: kl_ioctl(vm, KEEL_GET_IRQCHIP, (unsigned long)&io);
+	close(vm);
+	close(a.fd);
+	close(a.resamplefd);
+	return v == 1 && !r && (io.chip.ioapic.irr & BIT(20));
+}
+
 static const struct {
 	u32 nr;
 	const char *name;
@@ -768,6 +848,10 @@ static const struct {
 	{ KEEL_CAP_IRQ_ROUTING, "IRQ_ROUTING", use_irq_routing },
 	{ KEEL_CAP_SIGNAL_MSI, "SIGNAL_MSI", use_signal_msi },
 	{ KEEL_CAP_IRQFD, "IRQFD", use_irqfd },
+	{ KEEL_CAP_IRQCHIP, "IRQCHIP", use_irqchip },
+	{ KEEL_CAP_IRQ_INJECT_STATUS, "IRQ_INJECT_STATUS", use_irq_inject_status },
+	{ KEEL_CAP_HLT, "HLT", use_hlt },
+	{ KEEL_CAP_IRQFD_RESAMPLE, "IRQFD_RESAMPLE", use_irqfd_resample },
 };
 
 static int find_check(u32 nr)

@@ -118,6 +118,15 @@ void kl_vm_enable_split_irqchip(struct kl_vm *vm)
 	vm->split_irqchip = true;
 }
 
+void kl_vm_create_irqchip(struct kl_vm *vm)
+{
+	int r = kl_ioctl(vm->fd, KEEL_CREATE_IRQCHIP, 0);
+
+	KL_REQUIRE(!r, "CREATE_IRQCHIP: %s", kl_errstr(r));
+	vm->split_irqchip = true;
+	vm->full_irqchip = true;
+}
+
 struct kl_vcpu *kl_vcpu_add(struct kl_vm *vm, u32 id)
 {
 	struct kl_vcpu *vcpu = calloc(1, sizeof(*vcpu));

@@ -42,6 +42,7 @@ struct kl_vm {
 	int run_size;
 	bool long_mode_ready;
 	bool split_irqchip;	/* local APICs in the kernel */
+	bool full_irqchip;	/* ... and the IOAPIC and PICs (and split_irqchip) */
 };
 
 struct kl_vcpu {
@@ -65,6 +66,7 @@ void kl_vm_free(struct kl_vm *vm);
 struct kl_vcpu *kl_vcpu_add(struct kl_vm *vm, u32 id);
 /* KEEL_CAP_SPLIT_IRQCHIP with 24 IOAPIC pins, before any vCPU. */
 void kl_vm_enable_split_irqchip(struct kl_vm *vm);
+void kl_vm_create_irqchip(struct kl_vm *vm);
 void kl_vcpu_free(struct kl_vcpu *vcpu);
 void kl_vcpu_kvm_cpuid(struct kl_vcpu *vcpu);
 int kl_set_region(struct kl_vm *vm, u32 slot, u32 flags, u64 gpa, u64 size,

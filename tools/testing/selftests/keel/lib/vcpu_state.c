@@ -96,6 +96,7 @@ void kl_vcpu_state_restore(struct kl_vcpu *vcpu, struct kl_vcpu_state *s)
 }
 
 static struct kl_vcpu_state state;
+static struct keel_irqchip chips[3];
 
 struct kl_vcpu *kl_move_vm(struct kl_vcpu *src, u64 mem_size,
 			   bool complete_io)
@@ -109,7 +110,9 @@ struct kl_vcpu *kl_move_vm(struct kl_vcpu *src, u64 mem_size,
 	sigfillset(&block);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	dvm = kl_vm_create(mem_size);
-	if (svm->split_irqchip)
+	if (svm->full_irqchip)
+		kl_vm_create_irqchip(dvm);
+	else if (svm->split_irqchip)
 		kl_vm_enable_split_irqchip(dvm);
 	if (complete_io) {
 		src->run->immediate_exit = 1;
@@ -117,11 +120,18 @@ struct kl_vcpu *kl_move_vm(struct kl_vcpu *src, u64 mem_size,
 		src->run->immediate_exit = 0;
 	}
 	kl_vcpu_state_save(src, &state);
+	for (int i = 0; svm->full_irqchip && i < 3; i++) {
+		chips[i].chip_id = i;
+		IO(svm->fd, KEEL_GET_IRQCHIP, &chips[i], "GET_IRQCHIP");
+	}
 	IO(svm->fd, KEEL_GET_CLOCK, &clock, "GET_CLOCK");
 	memcpy(dvm->mem, svm->mem, mem_size);
 	dst = kl_vcpu_add(dvm, 0);
 	IO(dvm->fd, KEEL_SET_CLOCK, &clock, "SET_CLOCK");
 	kl_vcpu_state_restore(dst, &state);
+	/* After the APIC, so lines the IOAPIC raises again land on it. */
+	for (int i = 0; svm->full_irqchip && i < 3; i++)
+		IO(dvm->fd, KEEL_SET_IRQCHIP, &chips[i], "SET_IRQCHIP");
 	kl_vcpu_free(src);
 	kl_vm_free(svm);
 	sigprocmask(SIG_SETMASK, &old, NULL);
