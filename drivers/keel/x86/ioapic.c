@@ -332,8 +332,10 @@ int keel_ioapic_create(struct keel_vm *vm)
 		io->s.redirtbl[i] = RTE_MASKED;
 	ioapic_update_vectors(io);
 	io->dev.ops = &keel_ioapic_ops;
+	mutex_lock(&vm->io_lock);
 	r = keel_io_bus_register(vm, KEEL_MMIO_BUS, KEEL_IOAPIC_BASE,
 				 IOAPIC_MMIO_LEN, &io->dev);
+	mutex_unlock(&vm->io_lock);
 	if (r) {
 		kfree(io);
 		return r;
@@ -348,7 +350,9 @@ void keel_ioapic_free(struct keel_vm *vm)
 
 	if (!io)
 		return;
+	mutex_lock(&vm->io_lock);
 	keel_io_bus_unregister(vm, KEEL_MMIO_BUS, &io->dev);
+	mutex_unlock(&vm->io_lock);
 	vm->arch.ioapic = NULL;
 	kfree(io);
 }

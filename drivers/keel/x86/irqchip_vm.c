@@ -51,6 +51,7 @@ out:
 /* VM teardown, once no vCPU or irqfd can reach the controllers. */
 void keel_x86_irqchip_free(struct keel_vm *vm)
 {
+	keel_pit_free(vm);
 	keel_ioapic_free(vm);
 	keel_pic_free(vm);
 }

@@ -432,6 +432,7 @@ int keel_pic_create(struct keel_vm *vm)
 	pic->s[PIC_MASTER].elcr_mask = keel_pic_elcr_mask[PIC_MASTER];
 	pic->s[PIC_SLAVE].elcr_mask = keel_pic_elcr_mask[PIC_SLAVE];
 	vm->arch.pic = pic;
+	mutex_lock(&vm->io_lock);
 	for (i = 0; i < ARRAY_SIZE(ports); i++) {
 		pic->dev[i].ops = &keel_pic_ops;
 		r = keel_io_bus_register(vm, KEEL_PIO_BUS, ports[i], 2,
@@ -440,11 +441,13 @@ int keel_pic_create(struct keel_vm *vm)
 			while (i--)
 				keel_io_bus_unregister(vm, KEEL_PIO_BUS,
 						       &pic->dev[i]);
+			mutex_unlock(&vm->io_lock);
 			vm->arch.pic = NULL;
 			kfree(pic);
 			return r;
 		}
 	}
+	mutex_unlock(&vm->io_lock);
 	return 0;
 }
 
@@ -455,8 +458,10 @@ void keel_pic_free(struct keel_vm *vm)
 
 	if (!pic)
 		return;
+	mutex_lock(&vm->io_lock);
 	for (i = 0; i < ARRAY_SIZE(pic->dev); i++)
 		keel_io_bus_unregister(vm, KEEL_PIO_BUS, &pic->dev[i]);
+	mutex_unlock(&vm->io_lock);
 	vm->arch.pic = NULL;
 	kfree(pic);
 }

@@ -14,6 +14,7 @@
 #include <asm/tsc.h>
 
 #include <keel/core.h>
+#include <keel/irqchip.h>
 
 const struct keel_x86_ops *keel_x86;
 
@@ -139,6 +140,12 @@ long keel_arch_vm_ioctl(struct keel_vm *vm, unsigned int cmd,
 		return keel_x86_get_irqchip(vm, (void __user *)arg);
 	case KEEL_SET_IRQCHIP:
 		return keel_x86_set_irqchip(vm, (void __user *)arg);
+	case KEEL_CREATE_PIT2:
+		return keel_x86_create_pit2(vm, (void __user *)arg);
+	case KEEL_GET_PIT2:
+		return keel_x86_get_pit2(vm, (void __user *)arg);
+	case KEEL_SET_PIT2:
+		return keel_x86_set_pit2(vm, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

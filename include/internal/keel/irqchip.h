@@ -9,6 +9,7 @@
 #define _KEEL_IRQCHIP_H
 
 #include <linux/bitmap.h>
+#include <linux/hrtimer.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <uapi/linux/keel.h>
@@ -67,6 +68,27 @@ struct keel_ioapic {
 /* Version 0x11 with 24 redirection entries, as KVM. */
 #define KEEL_IOAPIC_VERSION	(0x11 | ((KEEL_IOAPIC_NUM_PINS - 1) << 16))
 
+/**
+ * struct keel_pit - the 8254 at ports 0x40-0x43 (KEEL_CREATE_PIT2)
+ * @lock: guards @s and @speaker_data
+ * @vm: the VM
+ * @s: the three channels and flags, in KEEL_GET_PIT2's layout
+ * @speaker_data: port 0x61 bit 1, with KEEL_PIT_SPEAKER_DUMMY
+ * @timer: channel 0's interrupt; the callback reads only @period_ns,
+ *	which changes only while the timer is cancelled
+ * @period_ns: channel 0's period, 0 for a one-shot count
+ * @dev: the PIT's ports and, with KEEL_PIT_SPEAKER_DUMMY, port 0x61
+ */
+struct keel_pit {
+	spinlock_t lock;	/* guards the rest */
+	struct keel_vm *vm;
+	struct keel_pit_state2 s;
+	u8 speaker_data;
+	struct hrtimer timer;
+	u64 period_ns;
+	struct keel_io_device dev[2];
+};
+
 /* pic.c */
 int keel_pic_create(struct keel_vm *vm);
 void keel_pic_free(struct keel_vm *vm);
@@ -84,6 +106,14 @@ int keel_ioapic_set_irq(struct keel_vm *vm, u32 pin, int src, bool level);
 void keel_ioapic_eoi(struct keel_vcpu *vcpu, u8 vector, bool level);
 void keel_ioapic_get(struct keel_vm *vm, struct keel_ioapic_state *st);
 int keel_ioapic_set(struct keel_vm *vm, const struct keel_ioapic_state *st);
+
+/* pit.c */
+long keel_x86_create_pit2(struct keel_vm *vm,
+			  const struct keel_pit_config __user *u);
+long keel_x86_get_pit2(struct keel_vm *vm, struct keel_pit_state2 __user *u);
+long keel_x86_set_pit2(struct keel_vm *vm,
+		       const struct keel_pit_state2 __user *u);
+void keel_pit_free(struct keel_vm *vm);
 
 /* irq_routes.c */
 int keel_x86_default_routing(struct keel_vm *vm);

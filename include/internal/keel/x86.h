@@ -17,6 +17,7 @@ struct keel_segment;
 struct keel_dtable;
 struct keel_pic;
 struct keel_ioapic;
+struct keel_pit;
 struct keel_irqchip;
 
 enum keel_reg {
@@ -198,6 +199,7 @@ struct keel_arch_vm {
 	/* KEEL_IRQCHIP_KERNEL's controllers, set before irqchip is. */
 	struct keel_pic *pic;
 	struct keel_ioapic *ioapic;
+	struct keel_pit *pit;		/* KEEL_CREATE_PIT2, under vm->lock */
 	/* Recorded for KVM compatibility; AMD needs neither (see api.rst). */
 	u64 tss_addr;
 	u64 identity_map_addr;

@@ -34,6 +34,8 @@
 #define KEEL_CAP_IRQFD_RESAMPLE		82
 #define KEEL_CAP_IRQ_ROUTING		25
 #define KEEL_CAP_IRQ_INJECT_STATUS	26
+#define KEEL_CAP_PIT2			33
+#define KEEL_CAP_PIT_STATE2		35
 #define KEEL_CAP_SIGNAL_MSI		77
 #define KEEL_CAP_IOEVENTFD		36
 #define KEEL_CAP_IOEVENTFD_NO_LENGTH	100
@@ -558,6 +560,39 @@ struct keel_irqchip {
 	} chip;
 };
 
+/* KEEL_CREATE_PIT2: the in-kernel 8254 */
+struct keel_pit_config {
+	__u32 flags;		/* KEEL_PIT_SPEAKER_DUMMY */
+	__u32 pad[15];		/* must be 0 */
+};
+
+#define KEEL_PIT_SPEAKER_DUMMY		1
+
+/* KEEL_GET_PIT2, KEEL_SET_PIT2 */
+struct keel_pit_channel_state {
+	__u32 count;		/* 1 to 65536 */
+	__u16 latched_count;
+	__u8 count_latched;
+	__u8 status_latched;
+	__u8 status;
+	__u8 read_state;
+	__u8 write_state;
+	__u8 write_latch;
+	__u8 rw_mode;
+	__u8 mode;
+	__u8 bcd;
+	__u8 gate;
+	__s64 count_load_time;	/* CLOCK_MONOTONIC ns */
+};
+
+struct keel_pit_state2 {
+	struct keel_pit_channel_state channels[3];
+	__u32 flags;		/* KEEL_PIT_FLAGS_* */
+	__u32 reserved[9];	/* ignored (see api.rst) */
+};
+
+#define KEEL_PIT_FLAGS_HPET_LEGACY	0x00000001
+
 /* KEEL_IOEVENTFD: signal an eventfd when the guest writes an address */
 struct keel_ioeventfd {
 	__u64 datamatch;	/* with KEEL_IOEVENTFD_FLAG_DATAMATCH */
@@ -602,6 +637,9 @@ struct keel_enable_cap {
 #define KEEL_GET_IRQCHIP		_IOWR(KEELIO, 0x62, struct keel_irqchip)
 #define KEEL_SET_IRQCHIP		_IOR(KEELIO, 0x63, struct keel_irqchip)
 #define KEEL_IRQ_LINE_STATUS		_IOWR(KEELIO, 0x67, struct keel_irq_level)
+#define KEEL_CREATE_PIT2		_IOW(KEELIO, 0x77, struct keel_pit_config)
+#define KEEL_GET_PIT2			_IOR(KEELIO, 0x9f, struct keel_pit_state2)
+#define KEEL_SET_PIT2			_IOW(KEELIO, 0xa0, struct keel_pit_state2)
 #define KEEL_SET_GSI_ROUTING		_IOW(KEELIO, 0x6a, struct keel_irq_routing)
 #define KEEL_IRQFD			_IOW(KEELIO, 0x76, struct keel_irqfd)
 #define KEEL_IOEVENTFD			_IOW(KEELIO, 0x79, struct keel_ioeventfd)

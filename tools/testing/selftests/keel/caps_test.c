@@ -800,6 +800,39 @@ static bool use_irqfd_resample(long v)
 	return v == 1 && !r && (io.chip.ioapic.irr & BIT(20));
 }
 
+/* A PIT whose channel 0 was given a count reports it in GET_PIT2. */
+static bool use_pit2(long v)
+{
+	struct keel_pit_config cfg = { 0 };
+	struct keel_pit_state2 s;
+	int vm = create_vm(), r;
+
+	r = kl_ioctl(vm, KEEL_CREATE_IRQCHIP, 0);
+	r = r ?: kl_ioctl(vm, KEEL_CREATE_PIT2, (unsigned long)&cfg);
+	r = r ?: kl_ioctl(vm, KEEL_GET_PIT2, (unsigned long)&s);
+	close(vm);
+	return v == 1 && !r && s.channels[0].count == 0x10000;
+}
+
+/* SET_PIT2 takes a state GET_PIT2 then reports. */
+static bool use_pit_state2(long v)
+{
+	struct keel_pit_config cfg = { 0 };
+	struct keel_pit_state2 s;
+	int vm = create_vm(), r;
+
+	r = kl_ioctl(vm, KEEL_CREATE_IRQCHIP, 0);
+	r = r ?: kl_ioctl(vm, KEEL_CREATE_PIT2, (unsigned long)&cfg);
+	r = r ?: kl_ioctl(vm, KEEL_GET_PIT2, (unsigned long)&s);
+	s.channels[1].count = 1000;
+	s.channels[1].mode = 2;
+	r = r ?: kl_ioctl(vm, KEEL_SET_PIT2, (unsigned long)&s);
+	r = r ?: kl_ioctl(vm, KEEL_GET_PIT2, (unsigned long)&s);
+	close(vm);
+	return v == 1 && !r && s.channels[1].count == 1000 &&
+	       s.channels[1].mode == 2;
+}
+
 static const struct {
 	u32 nr;
 	const char *name;
@@ -852,6 +885,8 @@ static const struct {
 	{ KEEL_CAP_IRQ_INJECT_STATUS, "IRQ_INJECT_STATUS", use_irq_inject_status },
 	{ KEEL_CAP_HLT, "HLT", use_hlt },
 	{ KEEL_CAP_IRQFD_RESAMPLE, "IRQFD_RESAMPLE", use_irqfd_resample },
+	{ KEEL_CAP_PIT2, "PIT2", use_pit2 },
+	{ KEEL_CAP_PIT_STATE2, "PIT_STATE2", use_pit_state2 },
 };
 
 static int find_check(u32 nr)

@@ -80,6 +80,7 @@ struct kl_vm *kl_vm_create(u64 mem_size)
 	int r;
 
 	KL_REQUIRE(vm, "calloc");
+	vm->pit_flags = -1;
 	vm->sys_fd = kl_open_dev();
 	vm->fd = kl_ioctl(vm->sys_fd, KEEL_CREATE_VM, 0);
 	KL_REQUIRE(vm->fd >= 0, "CREATE_VM: %s", kl_errstr(vm->fd));
@@ -125,6 +126,15 @@ void kl_vm_create_irqchip(struct kl_vm *vm)
 	KL_REQUIRE(!r, "CREATE_IRQCHIP: %s", kl_errstr(r));
 	vm->split_irqchip = true;
 	vm->full_irqchip = true;
+}
+
+void kl_vm_create_pit(struct kl_vm *vm, u32 flags)
+{
+	struct keel_pit_config cfg = { .flags = flags };
+	int r = kl_ioctlp(vm->fd, KEEL_CREATE_PIT2, &cfg);
+
+	KL_REQUIRE(!r, "CREATE_PIT2: %s", kl_errstr(r));
+	vm->pit_flags = flags;
 }
 
 struct kl_vcpu *kl_vcpu_add(struct kl_vm *vm, u32 id)

@@ -43,6 +43,7 @@ struct kl_vm {
 	bool long_mode_ready;
 	bool split_irqchip;	/* local APICs in the kernel */
 	bool full_irqchip;	/* ... and the IOAPIC and PICs (and split_irqchip) */
+	int pit_flags;		/* -1, or KEEL_CREATE_PIT2's flags */
 };
 
 struct kl_vcpu {
@@ -67,6 +68,7 @@ struct kl_vcpu *kl_vcpu_add(struct kl_vm *vm, u32 id);
 /* KEEL_CAP_SPLIT_IRQCHIP with 24 IOAPIC pins, before any vCPU. */
 void kl_vm_enable_split_irqchip(struct kl_vm *vm);
 void kl_vm_create_irqchip(struct kl_vm *vm);
+void kl_vm_create_pit(struct kl_vm *vm, u32 flags);
 void kl_vcpu_free(struct kl_vcpu *vcpu);
 void kl_vcpu_kvm_cpuid(struct kl_vcpu *vcpu);
 int kl_set_region(struct kl_vm *vm, u32 slot, u32 flags, u64 gpa, u64 size,

@@ -97,6 +97,7 @@ void kl_vcpu_state_restore(struct kl_vcpu *vcpu, struct kl_vcpu_state *s)
 
 static struct kl_vcpu_state state;
 static struct keel_irqchip chips[3];
+static struct keel_pit_state2 pit;
 
 struct kl_vcpu *kl_move_vm(struct kl_vcpu *src, u64 mem_size,
 			   bool complete_io)
@@ -114,6 +115,8 @@ struct kl_vcpu *kl_move_vm(struct kl_vcpu *src, u64 mem_size,
 		kl_vm_create_irqchip(dvm);
 	else if (svm->split_irqchip)
 		kl_vm_enable_split_irqchip(dvm);
+	if (svm->pit_flags >= 0)
+		kl_vm_create_pit(dvm, svm->pit_flags);
 	if (complete_io) {
 		src->run->immediate_exit = 1;
 		KL_REQUIRE(kl_vcpu_run(src) == -EINTR, "completing the exit");
@@ -124,6 +127,8 @@ struct kl_vcpu *kl_move_vm(struct kl_vcpu *src, u64 mem_size,
 		chips[i].chip_id = i;
 		IO(svm->fd, KEEL_GET_IRQCHIP, &chips[i], "GET_IRQCHIP");
 	}
+	if (svm->pit_flags >= 0)
+		IO(svm->fd, KEEL_GET_PIT2, &pit, "GET_PIT2");
 	IO(svm->fd, KEEL_GET_CLOCK, &clock, "GET_CLOCK");
 	memcpy(dvm->mem, svm->mem, mem_size);
 	dst = kl_vcpu_add(dvm, 0);
@@ -132,6 +137,8 @@ struct kl_vcpu *kl_move_vm(struct kl_vcpu *src, u64 mem_size,
 	/* After the APIC, so lines the IOAPIC raises again land on it. */
 	for (int i = 0; svm->full_irqchip && i < 3; i++)
 		IO(dvm->fd, KEEL_SET_IRQCHIP, &chips[i], "SET_IRQCHIP");
+	if (svm->pit_flags >= 0)
+		IO(dvm->fd, KEEL_SET_PIT2, &pit, "SET_PIT2");
 	kl_vcpu_free(src);
 	kl_vm_free(svm);
 	sigprocmask(SIG_SETMASK, &old, NULL);
