@@ -32,9 +32,10 @@ struct keel_insn {
 	u8 modrm;
 };
 
-int keel_x86_fetch_insn(struct keel_vcpu *vcpu, u8 *buf, unsigned int *len)
+/* Up to *@len bytes of guest code at CS:@rip; *@len says how many. */
+static int keel_read_code(struct keel_vcpu *vcpu, u64 rip, u8 *buf,
+			  unsigned int *len)
 {
-	u64 rip = vcpu->arch.rip;
 	u64 gva, gpa;
 	unsigned int got = 0;
 
@@ -55,6 +56,21 @@ int keel_x86_fetch_insn(struct keel_vcpu *vcpu, u8 *buf, unsigned int *len)
 	}
 	*len = got;
 	return got ? 0 : -EFAULT;
+}
+
+int keel_x86_fetch_insn(struct keel_vcpu *vcpu, u8 *buf, unsigned int *len)
+{
+	return keel_read_code(vcpu, vcpu->arch.rip, buf, len);
+}
+
+/* Is the guest between the STI and the HLT of "sti; hlt"? */
+bool keel_x86_at_sti_hlt(struct keel_vcpu *vcpu)
+{
+	unsigned int len = 2;
+	u8 b[2];
+
+	return !keel_read_code(vcpu, vcpu->arch.rip - 1, b, &len) &&
+	       len == 2 && b[0] == 0xfb && b[1] == 0xf4;
 }
 
 static int insn_byte(struct keel_insn *in, u8 *b)

@@ -150,6 +150,23 @@ void keel_x86_complete_events(struct keel_vcpu *vcpu)
 	}
 }
 
+/*
+ * An interrupt window exit (VINTR): the guest can take an interrupt
+ * now. QEMU's emulated SVM also opens the window inside the STI shadow
+ * of "sti; hlt" and reports no shadow, so an interrupt injected there
+ * returns to the HLT and the guest halts with the interrupt it waited
+ * for already taken (kvm_amd loses IPIs and timer interrupts to this
+ * under QEMU TCG). Hardware executes the HLT first and the interrupt
+ * wakes it, returning past the HLT: keel does that, which on hardware,
+ * where the window never opens there, changes nothing.
+ */
+void keel_x86_window_opened(struct keel_vcpu *vcpu)
+{
+	if ((vcpu->arch.rflags & X86_EFLAGS_IF) &&
+	    !keel_x86->get_interrupt_shadow(vcpu) && keel_x86_at_sti_hlt(vcpu))
+		keel_x86_skip_to(vcpu, vcpu->arch.rip + 1);
+}
+
 /* The guest is about to execute an IRET while NMIs are masked. */
 void keel_x86_iret_exit(struct keel_vcpu *vcpu)
 {

@@ -450,6 +450,8 @@ long keel_x86_translate(struct keel_vcpu *vcpu,
 int keel_x86_emulate_mmio(struct keel_vcpu *vcpu, u64 gpa, bool write);
 int keel_x86_complete_mmio(struct keel_vcpu *vcpu);
 int keel_x86_fetch_insn(struct keel_vcpu *vcpu, u8 *buf, unsigned int *len);
+bool keel_x86_at_sti_hlt(struct keel_vcpu *vcpu);
+void keel_x86_window_opened(struct keel_vcpu *vcpu);
 
 /* mmu.c: nested (two-dimensional) paging */
 int keel_mmu_init_vm(struct keel_vm *vm);

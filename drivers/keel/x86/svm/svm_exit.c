@@ -74,6 +74,7 @@ int keel_svm_handle_exit(struct keel_vcpu *vcpu)
 	case SVM_EXIT_VINTR:
 		/* The window is open; the x86 core tells userspace. */
 		keel_x86->set_irq_window(vcpu, false);
+		keel_x86_window_opened(vcpu);
 		return 1;
 	case SVM_EXIT_EXCP_BASE + KEEL_EXC_DB:
 		return keel_x86_debug_exit(vcpu);
