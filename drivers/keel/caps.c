@@ -126,6 +126,8 @@ static const struct keel_cap keel_caps[] = {
 	{ KEEL_CAP_SYNC_MMU, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_JOIN_MEMORY_REGIONS_WORKS, KEEL_SCOPE_SYSTEM, false,
 	  keel_cap_one },
+	{ KEEL_CAP_DESTROY_MEMORY_REGION_WORKS, KEEL_SCOPE_SYSTEM, false,
+	  keel_cap_one },
 	{ KEEL_CAP_MAX_VCPUS, KEEL_SCOPE_SYSTEM, false, keel_cap_max_vcpus },
 	{ KEEL_CAP_READONLY_MEM, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_ENABLE_CAP_VM, KEEL_SCOPE_SYSTEM, false, keel_cap_one },

@@ -142,6 +142,37 @@ static bool use_join_memory_regions(long v)
 	return v == 1 && ok;
 }
 
+static void guest_read_join_twice(void)
+{
+	GUEST_SYNC(*(volatile u64 *)JOIN_GPA);
+	GUEST_SYNC(*(volatile u64 *)JOIN_GPA);
+	GUEST_DONE();
+}
+
+/* A deleted slot's addresses read as MMIO; its memory is not touched. */
+static bool use_destroy_memory_region(long v)
+{
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm = kl_vm_create_long(KL_MEM_DEFAULT,
+					     guest_read_join_twice, 1, &vcpu);
+	u64 *a = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct kl_ucall uc;
+	bool ok;
+
+	*a = 0x1234;
+	ok = kl_set_region(vm, 1, 0, JOIN_GPA, 4096, a) == 0 &&
+	     kl_run_ucall(vcpu, &uc) == KL_UCALL_SYNC && uc.args[0] == 0x1234 &&
+	     kl_set_region(vm, 1, 0, JOIN_GPA, 0, a) == 0 &&
+	     kl_vcpu_run(vcpu) == 0 &&
+	     vcpu->run->exit_reason == KEEL_EXIT_MMIO &&
+	     !vcpu->run->mmio.is_write && vcpu->run->mmio.phys_addr == JOIN_GPA;
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
+	munmap(a, 4096);
+	return v == 1 && ok;
+}
+
 /* GET_SUPPORTED_CPUID answers (cpuid_test covers the rest). */
 static bool use_ext_cpuid(long v)
 {
@@ -854,6 +885,8 @@ static const struct {
 	{ KEEL_CAP_SYNC_MMU, "SYNC_MMU", use_sync_mmu },
 	{ KEEL_CAP_JOIN_MEMORY_REGIONS_WORKS, "JOIN_MEMORY_REGIONS_WORKS",
 	  use_join_memory_regions },
+	{ KEEL_CAP_DESTROY_MEMORY_REGION_WORKS, "DESTROY_MEMORY_REGION_WORKS",
+	  use_destroy_memory_region },
 	{ KEEL_CAP_MAX_VCPUS, "MAX_VCPUS", use_max_vcpus },
 	{ KEEL_CAP_READONLY_MEM, "READONLY_MEM", use_readonly_mem },
 	{ KEEL_CAP_ENABLE_CAP_VM, "ENABLE_CAP_VM", use_enable_cap_vm },
