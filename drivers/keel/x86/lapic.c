@@ -408,6 +408,9 @@ static int keel_apic_reg_write(struct keel_vcpu *vcpu, u32 off, u32 val)
 	for (i = 0; i < ARRAY_SIZE(keel_lvts); i++) {
 		if (keel_lvts[i].reg != off)
 			continue;
+		/* Expiries so far are raised under the LVTT they came with. */
+		if (off == APIC_LVTT)
+			keel_lapic_timer_deliver(apic);
 		old = reg_get(apic, off);
 		val &= keel_lvts[i].mask;
 		/* TSC-deadline mode only with the guest's CPUID bit. */
@@ -763,6 +766,8 @@ long keel_lapic_set_state(struct keel_vcpu *vcpu, const void __user *u)
 	if (r)
 		goto out;
 	keel_lapic_timer_cancel(apic);
+	/* The replaced timer's expiries belong to the replaced state. */
+	atomic_set(&apic->timer_fired, 0);
 	tmcct = *(u32 *)(s->regs + APIC_TMCCT);
 	memcpy(apic->regs, s->regs, sizeof(s->regs));
 	reg_set(apic, APIC_TMCCT, 0);

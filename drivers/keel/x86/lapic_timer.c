@@ -71,6 +71,8 @@ void keel_lapic_timer_start(struct keel_lapic *apic, u32 count)
 	u64 tick = keel_timer_divide(apic);
 
 	hrtimer_cancel(&apic->timer);
+	/* An expiry of the old count was raised then, not by this one. */
+	keel_lapic_timer_deliver(apic);
 	apic->timer_mode = keel_timer_reg(apic, APIC_LVTT) & KEEL_LVT_TIMER_MODE;
 	apic->period_ns = 0;
 	if (apic->timer_mode == APIC_LVT_TIMER_TSCDEADLINE || !count)
@@ -109,6 +111,8 @@ void keel_lapic_timer_lvtt_written(struct keel_lapic *apic)
 		return;
 	if (was_deadline != is_deadline) {
 		hrtimer_cancel(&apic->timer);
+		/* The old mode's expiries went out before LVTT changed. */
+		atomic_set(&apic->timer_fired, 0);
 		*(u32 *)(apic->regs + APIC_TMICT) = 0;
 		apic->period_ns = 0;
 		apic->tsc_deadline = 0;
@@ -149,6 +153,8 @@ void keel_lapic_set_tsc_deadline(struct keel_vcpu *vcpu, u64 val)
 	if (!apic || apic->timer_mode != APIC_LVT_TIMER_TSCDEADLINE)
 		return;
 	hrtimer_cancel(&apic->timer);
+	/* The old deadline's expiry, if any, fires now, before the new one. */
+	keel_lapic_timer_deliver(apic);
 	apic->tsc_deadline = val;
 	if (!val)
 		return;
