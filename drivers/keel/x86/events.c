@@ -335,8 +335,9 @@ static int keel_check_vcpu_events(struct keel_vcpu *vcpu,
 	    (e->smi.smm || e->smi.pending || e->smi.smm_inside_nmi ||
 	     e->smi.latched_init))
 		return -EINVAL;
-	/* SIPIs need the in-kernel local APIC. */
-	if (e->flags & KEEL_VCPUEVENT_VALID_SIPI_VECTOR)
+	/* SIPIs need the in-kernel local APIC; vectors are 8 bits. */
+	if ((e->flags & KEEL_VCPUEVENT_VALID_SIPI_VECTOR) &&
+	    (!vcpu->arch.apic || e->sipi_vector > 0xff))
 		return -EINVAL;
 	return 0;
 }
@@ -355,6 +356,9 @@ long keel_x86_set_vcpu_events(struct keel_vcpu *vcpu,
 	if (r)
 		return r;
 	payload = e.flags & KEEL_VCPUEVENT_VALID_PAYLOAD;
+	/* The vector a SIPI_RECEIVED vCPU starts at (QEMU restores both). */
+	if (e.flags & KEEL_VCPUEVENT_VALID_SIPI_VECTOR)
+		WRITE_ONCE(vcpu->arch.apic->sipi_vector, e.sipi_vector);
 
 	ev->exc_injected = e.exception.injected;
 	ev->exc_pending = payload && e.exception.pending;

@@ -130,6 +130,44 @@ static void test_init_sipi(void)
 	kl_vm_free(vm);
 }
 
+/*
+ * A saved vCPU in SIPI_RECEIVED comes back through SET_MP_STATE and the
+ * SIPI vector of SET_VCPU_EVENTS, as QEMU restores it.
+ */
+static void test_restore_sipi(void)
+{
+	struct kl_vcpu *vcpus[2];
+	struct kl_vm *vm = smp_vm(guest_bsp, vcpus);
+	struct keel_mp_state mp = { KEEL_MP_STATE_SIPI_RECEIVED };
+	struct keel_vcpu_events ev;
+	struct ap ap = { .vcpu = vcpus[1] };
+	int r;
+
+	memcpy(kl_gpa_to_hva(vm, (SIPI_VECTOR + 1) << 12), ap_code,
+	       sizeof(ap_code));
+	r = kl_ioctlp(vcpus[1]->fd, KEEL_SET_MP_STATE, &mp);
+	r = r ?: kl_ioctlp(vcpus[1]->fd, KEEL_GET_VCPU_EVENTS, &ev);
+	KL_REQUIRE(!r, "SET_MP_STATE, GET_VCPU_EVENTS: %s", kl_errstr(r));
+	if (!kl_is_kvm()) {
+		ev.flags |= KEEL_VCPUEVENT_VALID_SIPI_VECTOR;
+		ev.sipi_vector = 0x100;
+		r = kl_ioctlp(vcpus[1]->fd, KEEL_SET_VCPU_EVENTS, &ev);
+		kl_ok(r == -EINVAL, "SET_VCPU_EVENTS SIPI vector 0x100: %s",
+		      kl_errstr(r));
+	}
+	ev.flags |= KEEL_VCPUEVENT_VALID_SIPI_VECTOR;
+	ev.sipi_vector = SIPI_VECTOR + 1;
+	r = kl_ioctlp(vcpus[1]->fd, KEEL_SET_VCPU_EVENTS, &ev);
+	kl_ok(!r, "SET_VCPU_EVENTS with SIPI vector %#x: %s", SIPI_VECTOR + 1,
+	      kl_errstr(r));
+	run_ap(&ap);
+	kl_ok(!ap.r && ap.exit == KEEL_EXIT_IO && ap.port == AP_PORT &&
+	      ap.sregs.cs.base == (SIPI_VECTOR + 1) << 12,
+	      "restored SIPI_RECEIVED vCPU started at CS base %#llx and ran",
+	      (unsigned long long)ap.sregs.cs.base);
+	kl_vm_free(vm);
+}
+
 static volatile u64 rounds;
 static volatile bool halting;
 
@@ -221,6 +259,7 @@ static void test_pingpong(void)
 int main(void)
 {
 	test_init_sipi();
+	test_restore_sipi();
 	test_pingpong();
 	return kl_finish();
 }
