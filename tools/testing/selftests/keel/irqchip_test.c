@@ -25,6 +25,7 @@
 
 #include "keel_util.h"
 #include "guest_apic.h"
+#include "guest_pic.h"
 #include "ucall.h"
 #include "vcpu_state.h"
 
@@ -37,25 +38,8 @@ static volatile u64 cnt[256];
 static volatile u64 seq;		/* vectors taken, last in the low byte */
 static volatile u64 isr_seen;		/* master ISR << 8 | slave ISR */
 static volatile u64 mode;		/* what the handler does: see hook */
-/*
- * Set by the host for kvm_amd under QEMU TCG, which returns a guest to
- * the HLT of "sti; hlt" with the interrupt taken (halt_wake_test): wait
- * spinning there.
- */
+/* Set by the host for kvm_amd under QEMU TCG (see guest_wait_irq()). */
 static volatile u64 spin_wait;
-
-static KL_NO_VECTOR void guest_outb(u16 port, u8 v)
-{
-	asm volatile("outb %0, %1" :: "a"(v), "Nd"(port));
-}
-
-static KL_NO_VECTOR u8 guest_inb(u16 port)
-{
-	u8 v;
-
-	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 static KL_NO_VECTOR void ioapic_write(u32 reg, u32 v)
 {
@@ -102,12 +86,8 @@ static KL_NO_VECTOR void hook(u64 v)
 /* Enable interrupts until @n interrupts of vector @v were taken. */
 static KL_NO_VECTOR void wait_for(u8 v, u64 n)
 {
-	while (cnt[v] < n) {
-		if (spin_wait)
-			asm volatile("sti; pause; cli" ::: "memory");
-		else
-			asm volatile("sti; hlt; cli" ::: "memory");
-	}
+	while (cnt[v] < n)
+		guest_wait_irq(spin_wait);
 	/* Give anything that should not come a chance to. */
 	for (int i = 0; i < 100; i++)
 		asm volatile("sti; nop; cli" ::: "memory");
@@ -132,14 +112,7 @@ static void guest_main(void)
 	/* The 8259s: master at 0x30, slave at 0x38 on pin 2. */
 	rte_set(10, RTE_MASKED | RTE_LEVEL | 0x50);
 	rte_set(11, RTE_MASKED | 0x51);
-	guest_outb(0x20, 0x11);
-	guest_outb(0x21, 0x30);
-	guest_outb(0x21, 0x04);
-	guest_outb(0x21, 0x01);
-	guest_outb(0xa0, 0x11);
-	guest_outb(0xa1, 0x38);
-	guest_outb(0xa1, 0x02);
-	guest_outb(0xa1, 0x01);
+	guest_pic_init(0x30, 0x38);
 	guest_outb(0x21, (u8)~(BIT(1) | BIT(2) | BIT(3)));
 	guest_outb(0xa1, (u8)~BIT(4));
 	GUEST_SYNC2(6, apic_read(0x350));

@@ -12,6 +12,7 @@
 
 #include "keel_util.h"
 #include "guest.h"
+#include "guest_pic.h"
 #include "ucall.h"
 #include "vcpu_state.h"
 
@@ -21,21 +22,8 @@
 
 static volatile u64 cnt;
 static volatile u64 out2_at_load;	/* OUT2 right after the count */
-/* kvm_amd under QEMU TCG: wait spinning (see halt_wake_test). */
+/* Set by the host for kvm_amd under QEMU TCG (see guest_wait_irq()). */
 static volatile u64 spin_wait;
-
-static KL_NO_VECTOR void guest_outb(u16 port, u8 v)
-{
-	asm volatile("outb %0, %1" :: "a"(v), "Nd"(port));
-}
-
-static KL_NO_VECTOR u8 guest_inb(u16 port)
-{
-	u8 v;
-
-	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 static KL_NO_VECTOR void hook(u64 v)
 {
@@ -46,12 +34,8 @@ static KL_NO_VECTOR void hook(u64 v)
 
 static KL_NO_VECTOR void wait_ticks(u64 n)
 {
-	while (cnt < n) {
-		if (spin_wait)
-			asm volatile("sti; pause; cli" ::: "memory");
-		else
-			asm volatile("sti; hlt; cli" ::: "memory");
-	}
+	while (cnt < n)
+		guest_wait_irq(spin_wait);
 }
 
 /* Channel 2, mode 0, @count clocks; interrupts on while it runs. */
@@ -82,14 +66,7 @@ static void guest_pit(void)
 	u64 a, b, st, loops, before;
 
 	kl_irq_hook = hook;
-	guest_outb(0x20, 0x11);
-	guest_outb(0x21, 0x30);
-	guest_outb(0x21, 0x04);
-	guest_outb(0x21, 0x01);
-	guest_outb(0xa0, 0x11);
-	guest_outb(0xa1, 0x38);
-	guest_outb(0xa1, 0x02);
-	guest_outb(0xa1, 0x01);
+	guest_pic_init(0x30, 0x38);
 	guest_outb(0x21, 0xfe);		/* IRQ 0 only */
 	guest_outb(0xa1, 0xff);
 	guest_outb(0x43, 0x34);		/* channel 0, LSB+MSB, mode 2 */
