@@ -32,6 +32,8 @@ static int keel_supported_nr;
 #define KVM_SIG_EBX		0x4b4d564b	/* "KVMKVMKVM\0\0\0" */
 #define KVM_SIG_ECX		0x564b4d56
 #define KVM_SIG_EDX		0x4d
+#define KVM_F_CLOCKSOURCE	BIT(0)
+#define KVM_F_NOP_IO_DELAY	BIT(1)
 #define KVM_F_CLOCKSOURCE2	BIT(3)
 #define KVM_F_CLOCK_STABLE	BIT(24)
 
@@ -115,7 +117,9 @@ int keel_cpuid_init(void)
 
 	keel_cpuid_add(0x40000000, 0, 0, 0x40000001, KVM_SIG_EBX, KVM_SIG_ECX,
 		       KVM_SIG_EDX);
-	keel_cpuid_add(0x40000001, 0, 0, KVM_F_CLOCKSOURCE2 |
+	/* NOP_IO_DELAY is only a hint: port 0x80 delays are not needed. */
+	keel_cpuid_add(0x40000001, 0, 0, KVM_F_CLOCKSOURCE | KVM_F_NOP_IO_DELAY |
+		       KVM_F_CLOCKSOURCE2 |
 		       (keel_kvmclock_stable() ? KVM_F_CLOCK_STABLE : 0), 0, 0, 0);
 
 	cpuid_count(0x80000000, 0, &xmax, &b, &c, &d);
@@ -160,7 +164,8 @@ static u32 keel_cpuid_features(struct keel_cpuid_entry2 *e, int nent)
 	u32 f = 0;
 
 	if (kv && kv->ebx == KVM_SIG_EBX && kv->ecx == KVM_SIG_ECX &&
-	    kv->edx == KVM_SIG_EDX && kf && (kf->eax & KVM_F_CLOCKSOURCE2))
+	    kv->edx == KVM_SIG_EDX && kf &&
+	    (kf->eax & (KVM_F_CLOCKSOURCE | KVM_F_CLOCKSOURCE2)))
 		f |= KEEL_GF_KVMCLOCK;
 	if (l1 && (l1->edx & C1_EDX_MTRR))
 		f |= KEEL_GF_MTRR;
@@ -384,7 +389,8 @@ static int keel_cpuid_check(struct keel_cpuid_entry2 *e, int nent)
 	int i, j;
 
 	for (i = 0; i < nent; i++) {
-		if (e[i].flags & ~SIG_INDEX)
+		if (e[i].flags & ~(SIG_INDEX | KEEL_CPUID_FLAG_STATEFUL_FUNC |
+				   KEEL_CPUID_FLAG_STATE_READ_NEXT))
 			return -EINVAL;
 		if (e[i].padding[0] || e[i].padding[1] || e[i].padding[2])
 			return -EINVAL;

@@ -148,14 +148,14 @@ static void keel_write_wall_clock(struct keel_vm *vm, u64 gpa)
 
 int keel_kvmclock_get_msr(struct keel_vcpu *vcpu, u32 msr, u64 *val)
 {
-	*val = msr == KEEL_MSR_KVM_SYSTEM_TIME_NEW ?
+	*val = msr == KEEL_MSR_KVM_SYSTEM_TIME_NEW || msr == KEEL_MSR_KVM_SYSTEM_TIME ?
 	       vcpu->arch.system_time_msr : vcpu->vm->arch.wall_clock_msr;
 	return 0;
 }
 
 int keel_kvmclock_set_msr(struct keel_vcpu *vcpu, u32 msr, u64 val)
 {
-	if (msr == KEEL_MSR_KVM_WALL_CLOCK_NEW) {
+	if (msr == KEEL_MSR_KVM_WALL_CLOCK_NEW || msr == KEEL_MSR_KVM_WALL_CLOCK) {
 		vcpu->vm->arch.wall_clock_msr = val;
 		keel_write_wall_clock(vcpu->vm, val);
 		return 0;

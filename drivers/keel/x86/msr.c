@@ -15,8 +15,18 @@
 #define KEEL_APIC_BSP		BIT_ULL(8)
 #define KEEL_APIC_X2APIC	BIT_ULL(10)
 #define KEEL_APIC_ENABLE	BIT_ULL(11)
-#define KEEL_MISC_ENABLE_DEFAULT (MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL | \
-				  MSR_IA32_MISC_ENABLE_BTS_UNAVAIL)
+/* Read-only for the guest: keel has no BTS or PEBS. */
+#define KEEL_MISC_ENABLE_RO	(MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL | \
+				 MSR_IA32_MISC_ENABLE_BTS_UNAVAIL)
+/* The SDM's architectural bits; keel acts on none of them. */
+#define KEEL_MISC_ENABLE_VALID	(MSR_IA32_MISC_ENABLE_FAST_STRING | \
+				 MSR_IA32_MISC_ENABLE_TM1 | \
+				 MSR_IA32_MISC_ENABLE_EMON | KEEL_MISC_ENABLE_RO | \
+				 MSR_IA32_MISC_ENABLE_ENHANCED_SPEEDSTEP | \
+				 MSR_IA32_MISC_ENABLE_MWAIT | \
+				 MSR_IA32_MISC_ENABLE_LIMIT_CPUID | \
+				 MSR_IA32_MISC_ENABLE_XTPR_DISABLE | \
+				 MSR_IA32_MISC_ENABLE_XD_DISABLE)
 
 u64 keel_x86_default_apic_base(struct keel_vcpu *vcpu)
 {
@@ -57,6 +67,27 @@ static int keel_set_hwcr(struct keel_vcpu *vcpu, u64 val)
 	return 0;
 }
 
+/*
+ * Userspace may set any architectural bit (QEMU resets it to 0x1); the
+ * guest cannot change BTS/PEBS unavailable, and its EMON writes are
+ * ignored, as KVM.
+ */
+static int keel_set_misc_enable(struct keel_vcpu *vcpu, u64 val, bool host)
+{
+	u64 old = vcpu->arch.misc_enable;
+
+	if (val & ~KEEL_MISC_ENABLE_VALID)
+		return -EINVAL;
+	if (!host) {
+		if ((old ^ val) & KEEL_MISC_ENABLE_RO)
+			return -EINVAL;
+		val = (val & ~MSR_IA32_MISC_ENABLE_EMON) |
+		      (old & MSR_IA32_MISC_ENABLE_EMON);
+	}
+	vcpu->arch.misc_enable = val;
+	return 0;
+}
+
 int keel_x86_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *val, bool host)
 {
 	bool found = false;
@@ -64,6 +95,8 @@ int keel_x86_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *val, bool host)
 	if (keel_x86_is_mtrr(index))
 		return keel_msr_allowed(vcpu, KEEL_GF_MTRR, host) ?
 		       keel_x86_get_mtrr(vcpu, index, val) : -EINVAL;
+	if (keel_x86_is_mce(index))
+		return keel_x86_get_mce(vcpu, index, val);
 	if (keel_lapic_is_x2apic_msr(index))
 		return keel_lapic_get_x2apic_msr(vcpu, index, val, host);
 	switch (index) {
@@ -74,6 +107,8 @@ int keel_x86_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *val, bool host)
 			return -EINVAL;
 		*val = keel_lapic_get_tsc_deadline(vcpu);
 		return 0;
+	case KEEL_MSR_KVM_WALL_CLOCK:
+	case KEEL_MSR_KVM_SYSTEM_TIME:
 	case KEEL_MSR_KVM_WALL_CLOCK_NEW:
 	case KEEL_MSR_KVM_SYSTEM_TIME_NEW:
 		if (!keel_msr_allowed(vcpu, KEEL_GF_KVMCLOCK, host))
@@ -102,7 +137,7 @@ int keel_x86_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *val, bool host)
 		*val = vcpu->arch.apic_base;
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
-		*val = KEEL_MISC_ENABLE_DEFAULT;
+		*val = vcpu->arch.misc_enable;
 		return 0;
 	case MSR_IA32_TSC:
 		*val = rdtsc() + keel_x86->get_msr_field(vcpu, index, &found);
@@ -134,6 +169,8 @@ int keel_x86_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val, bool host)
 	if (keel_x86_is_mtrr(index))
 		return keel_msr_allowed(vcpu, KEEL_GF_MTRR, host) ?
 		       keel_x86_set_mtrr(vcpu, index, val) : -EINVAL;
+	if (keel_x86_is_mce(index))
+		return keel_x86_set_mce(vcpu, index, val, host);
 	if (keel_lapic_is_x2apic_msr(index))
 		return keel_lapic_set_x2apic_msr(vcpu, index, val, host);
 	switch (index) {
@@ -143,6 +180,8 @@ int keel_x86_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val, bool host)
 			return -EINVAL;
 		keel_lapic_set_tsc_deadline(vcpu, val);
 		return 0;
+	case KEEL_MSR_KVM_WALL_CLOCK:
+	case KEEL_MSR_KVM_SYSTEM_TIME:
 	case KEEL_MSR_KVM_WALL_CLOCK_NEW:
 	case KEEL_MSR_KVM_SYSTEM_TIME_NEW:
 		if (!keel_msr_allowed(vcpu, KEEL_GF_KVMCLOCK, host))
@@ -185,7 +224,7 @@ int keel_x86_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val, bool host)
 		vcpu->arch.apic_base = val;
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
-		return val == KEEL_MISC_ENABLE_DEFAULT ? 0 : -EINVAL;
+		return keel_set_misc_enable(vcpu, val, host);
 	case MSR_IA32_TSC:
 		tsc = rdtsc();
 		/* A guest's TSC write shows in TSC_ADJUST, as on hardware. */

@@ -21,6 +21,9 @@ const struct keel_x86_ops *keel_x86;
 #define X86_RFLAGS_FIXED	0x2UL
 /* What KVM reports until userspace sets the MSR. */
 #define KEEL_DEFAULT_UCODE_REV	0x100000000ULL
+/* BTS and PEBS unavailable, as KVM */
+#define KEEL_MISC_ENABLE_DEFAULT (MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL | \
+				  MSR_IA32_MISC_ENABLE_BTS_UNAVAIL)
 /* RFLAGS bits that are reserved (must be zero): 3, 5, 15, 22-63. */
 #define X86_RFLAGS_RESERVED	(~0x3f7fd7UL)
 
@@ -229,9 +232,11 @@ void keel_x86_vcpu_reset(struct keel_vcpu *vcpu)
 	vcpu->arch.tsc_adjust = 0;
 	vcpu->arch.tsc_aux = 0;
 	vcpu->arch.hwcr = 0;
+	vcpu->arch.misc_enable = KEEL_MISC_ENABLE_DEFAULT;
 	/* A reset guest has no kvmclock area: keel stops writing it. */
 	vcpu->arch.system_time_msr = 0;
 	memset(&vcpu->arch.mtrr, 0, sizeof(vcpu->arch.mtrr));
+	memset(&vcpu->arch.mce, 0, sizeof(vcpu->arch.mce));
 	memset(&vcpu->arch.ev, 0, sizeof(vcpu->arch.ev));
 	keel_x86_debugreg_reset(vcpu);
 	keel_x86->vcpu_reset(vcpu);

@@ -109,6 +109,14 @@ struct keel_x86_events {
 
 /* The guest's MTRRs: only stored, nested paging ignores memory types. */
 #define KEEL_NR_VAR_MTRR	8
+/* Machine-check MSRs (mce.c): MCG_STATUS, MCG_CTL, MCi_CTL/STATUS/ADDR/MISC */
+#define KEEL_MCE_BANKS	10
+struct keel_mce {
+	u64 status;
+	u64 ctl;
+	u64 banks[4 * KEEL_MCE_BANKS];
+};
+
 struct keel_mtrrs {
 	u64 def_type;
 	u64 fixed[11];
@@ -148,10 +156,12 @@ struct keel_arch_vcpu {
 	u64 tsc_adjust;		/* MSR_IA32_TSC_ADJUST */
 	u64 tsc_aux;		/* MSR_TSC_AUX, in the CPU while the guest runs */
 	u64 hwcr;		/* MSR_K7_HWCR */
+	u64 misc_enable;	/* MSR_IA32_MISC_ENABLE */
 	u32 tsc_khz;		/* KEEL_SET/GET_TSC_KHZ */
 	u64 system_time_msr;	/* MSR_KVM_SYSTEM_TIME_NEW: kvmclock area */
 	u32 pvclock_version;
 	struct keel_mtrrs mtrr;
+	struct keel_mce mce;
 	struct keel_x86_events ev;
 	u64 db[4];		/* the guest's DR0-3 */
 	bool db_active;		/* ... are in the CPU while it runs */
@@ -391,6 +401,9 @@ long keel_x86_set_msrs(struct keel_vcpu *vcpu, struct keel_msrs __user *u);
 long keel_x86_get_feature_msrs(struct keel_msrs __user *u);
 
 /* kvmclock.c */
+/* KVM's first kvmclock MSRs: the same two registers under other names */
+#define KEEL_MSR_KVM_WALL_CLOCK		0x11
+#define KEEL_MSR_KVM_SYSTEM_TIME	0x12
 #define KEEL_MSR_KVM_WALL_CLOCK_NEW	0x4b564d00
 #define KEEL_MSR_KVM_SYSTEM_TIME_NEW	0x4b564d01
 void keel_kvmclock_vm_init(struct keel_vm *vm);
@@ -403,6 +416,11 @@ long keel_x86_set_clock(struct keel_vm *vm,
 long keel_x86_set_tsc_khz(struct keel_vcpu *vcpu, unsigned long khz);
 long keel_x86_get_tsc_khz(struct keel_vcpu *vcpu);
 bool keel_kvmclock_stable(void);
+
+/* mce.c */
+bool keel_x86_is_mce(u32 msr);
+int keel_x86_get_mce(struct keel_vcpu *vcpu, u32 msr, u64 *val);
+int keel_x86_set_mce(struct keel_vcpu *vcpu, u32 msr, u64 val, bool host);
 
 /* mtrr.c */
 bool keel_x86_is_mtrr(u32 msr);

@@ -257,6 +257,9 @@ struct keel_cpuid_entry2 {
 
 /* KVM's spelling, kept for source compatibility. */
 #define KEEL_CPUID_FLAG_SIGNIFCANT_INDEX	(1 << 0)
+/* KVM's obsolete leaf 2 iteration marks: accepted and ignored, as KVM. */
+#define KEEL_CPUID_FLAG_STATEFUL_FUNC		(1 << 1)
+#define KEEL_CPUID_FLAG_STATE_READ_NEXT		(1 << 2)
 
 struct keel_cpuid2 {
 	__u32 nent;

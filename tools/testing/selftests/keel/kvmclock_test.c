@@ -15,6 +15,8 @@
 #include "vcpu_state.h"
 
 #define MSR_KVM_WALL_CLOCK_NEW	0x4b564d00
+#define MSR_KVM_WALL_CLOCK	0x11	/* KVM's first names for the two */
+#define MSR_KVM_SYSTEM_TIME	0x12
 #define MSR_KVM_SYSTEM_TIME_NEW	0x4b564d01
 #define NS			1000000000ULL
 #define MS			1000000ULL
@@ -95,7 +97,8 @@ static void guest_main(void)
 		     : "a"(0x40000001), "c"(0));
 	GUEST_SYNC(a);
 	wrmsr(MSR_KVM_SYSTEM_TIME_NEW, (unsigned long)&pvti | 1);
-	wrmsr(MSR_KVM_WALL_CLOCK_NEW, (unsigned long)&wall);
+	/* The first wall-clock MSR is the same register (QEMU uses both). */
+	wrmsr(MSR_KVM_WALL_CLOCK, (unsigned long)&wall);
 	t = kvmclock();
 	kl_ucall(KL_UCALL_SYNC, t, pvti.flags, wall.sec * NS + wall.nsec, 0);
 	/* userspace sleeps here */
@@ -154,9 +157,22 @@ static void test_clock(void)
 	      uc.args[2] == 0x564b4d56 && uc.args[3] == 0x4d,
 	      "CPUID 0x40000000: KVMKVMKVM, up to 0x%llx",
 	      (unsigned long long)uc.args[0]);
-	kl_ok(sync_arg(vcpu, 0, &uc) & BIT(3), "CPUID 0x40000001: CLOCKSOURCE2");
+	r = sync_arg(vcpu, 0, &uc);
+	kl_ok((r & 0xb) == 0xb,
+	      "CPUID 0x40000001: CLOCKSOURCE, NOP_IO_DELAY, CLOCKSOURCE2 (%#x)", r);
 
 	t1 = sync_arg(vcpu, 0, &uc);
+	{
+		struct kl_msr_buf m = { .h.nmsrs = 4, .e = {
+			{ MSR_KVM_SYSTEM_TIME }, { MSR_KVM_SYSTEM_TIME_NEW },
+			{ MSR_KVM_WALL_CLOCK }, { MSR_KVM_WALL_CLOCK_NEW } } };
+
+		r = kl_ioctlp(vcpu->fd, KEEL_GET_MSRS, &m);
+		kl_ok(r == 4 && (m.e[0].data & 1) && m.e[0].data == m.e[1].data &&
+		      m.e[2].data && m.e[2].data == m.e[3].data,
+		      "GET_MSRS: 0x12 and 0x11 are the NEW MSRs' registers (%#llx, %#llx)",
+		      (unsigned long long)m.e[0].data, (unsigned long long)m.e[2].data);
+	}
 	c = get_clock(vm);
 	wall_ns = uc.args[2];
 	kl_ok(c.clock >= t1 && c.clock - t1 < 2 * NS,

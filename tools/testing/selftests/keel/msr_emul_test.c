@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * MSRs keel emulates for the guest: MTRRs (MTRRcap read-only, types and
- * reserved bits checked), HWCR, TSC_ADJUST (moving the guest's TSC, and
- * following the guest's TSC writes), TSC_AUX (what the guest's RDTSCP
+ * reserved bits checked), HWCR, MISC_ENABLE, machine-check banks,
+ * TSC_ADJUST (moving the guest's TSC, and following the guest's TSC
+ * writes), TSC_AUX (what the guest's RDTSCP
  * returns, with the host's value back in the CPU for host userspace).
  * Without the CPUID bits, the guest gets #GP or #UD while userspace can
  * still save and restore the MSRs.
@@ -21,6 +22,11 @@
 #define MSR_MTRR_DEF	0x2ff
 #define MSR_TSC_AUX	0xc0000103
 #define MSR_HWCR	0xc0010015
+#define MSR_MISC_ENABLE	0x1a0
+#define MSR_MCG_CAP	0x179
+#define MSR_MC0_CTL	0x400
+#define MSR_MC0_STATUS	0x401
+#define MSR_MC4_CTL	0x410
 
 volatile u64 fault_vec, skip_len;
 extern char gp_handler[], ud_handler[];
@@ -104,6 +110,24 @@ static void guest_main(void)
 	f = wrmsr_safe(MSR_HWCR, 1ULL << 18);
 	GUEST_SYNC2(v | (f << 32), rdmsr(MSR_HWCR));
 	GUEST_SYNC(wrmsr_safe(MSR_HWCR, 1));
+
+	/* MISC_ENABLE is stored; BTS/PEBS unavailable are read-only. */
+	v = rdmsr(MSR_MISC_ENABLE);
+	f = wrmsr_safe(MSR_MISC_ENABLE, v | 1);
+	GUEST_SYNC2(v | (f << 32), rdmsr(MSR_MISC_ENABLE));
+	GUEST_SYNC(wrmsr_safe(MSR_MISC_ENABLE, 1));
+
+	/*
+	 * Machine-check banks: MCi_CTL 0 or all ones (bit 10 may be clear:
+	 * Linux's K8 workaround); MCi_STATUS only with McStatusWrEn.
+	 */
+	f = wrmsr_safe(MSR_MC0_CTL, ~0ULL);
+	f |= wrmsr_safe(MSR_MC4_CTL, ~BIT_ULL(10)) << 8;
+	f |= wrmsr_safe(MSR_MC0_CTL + 4, 5) << 16;
+	f |= wrmsr_safe(MSR_MC0_STATUS, 0x1234) << 24;	/* HWCR bit 18 is set */
+	wrmsr_safe(MSR_HWCR, 0);
+	f |= wrmsr_safe(MSR_MC0_STATUS, 0x5678) << 32;
+	GUEST_SYNC2(f, rdmsr(MSR_MCG_CAP));
 
 	/* TSC_ADJUST moves the TSC by the change. */
 	v = rdmsr(MSR_TSC_ADJUST);
@@ -210,6 +234,50 @@ static void test_main(void)
 	      "HWCR reads 0, takes McStatusWrEn (0x%llx)", (unsigned long long)b);
 	a = sync2(vcpu, &b);
 	kl_ok(a == 13, "HWCR bit 0: #GP (%llu)", (unsigned long long)a);
+
+	a = sync2(vcpu, &b);
+	kl_ok(a == 0x1800 && b == 0x1801,
+	      "MISC_ENABLE reads 0x%llx (BTS, PEBS unavailable), takes fast strings (0x%llx)",
+	      (unsigned long long)a, (unsigned long long)b);
+	a = sync2(vcpu, &b);
+	kl_ok(a == 13, "MISC_ENABLE: clearing BTS/PEBS unavailable #GPs (%llu)",
+	      (unsigned long long)a);
+	v = 1;
+	r = msr_io(vcpu, KEEL_SET_MSRS, MSR_MISC_ENABLE, &v);
+	v = 0;
+	r += msr_io(vcpu, KEEL_GET_MSRS, MSR_MISC_ENABLE, &v);
+	kl_ok(r == 2 && v == 1, "userspace sets MISC_ENABLE to QEMU's reset value 1 (%#llx)",
+	      (unsigned long long)v);
+	a = sync2(vcpu, &b);
+	kl_ok(a == (13ULL << 16 | 13ULL << 32),
+	      "MCi_CTL takes 0/all ones (bit 10 aside), MCi_STATUS needs McStatusWrEn (%#llx)",
+	      (unsigned long long)a);
+	if (kl_is_kvm())
+		kl_skip("MCG_CAP %#llx: KVM's differs until KVM_X86_SETUP_MCE",
+			(unsigned long long)b);
+	else
+		kl_ok(b == 0x10a, "MCG_CAP: 10 banks and MCG_CTL, as QEMU's model (%#llx)",
+		      (unsigned long long)b);
+	{
+		struct {
+			struct keel_msrs h;
+			struct keel_msr_entry e[3];
+		} m = { .h.nmsrs = 3, .e = { { MSR_MC0_CTL }, { MSR_MC0_STATUS },
+					     { MSR_MC4_CTL } } };
+
+		r = kl_ioctlp(vcpu->fd, KEEL_GET_MSRS, &m);
+		kl_ok(r == 3 && m.e[0].data == ~0ULL && m.e[1].data == 0x1234 &&
+		      m.e[2].data == ~BIT_ULL(10),
+		      "GET_MSRS reads the banks the guest wrote");
+	}
+	if (kl_is_kvm()) {
+		kl_skip("MISC_ENABLE bit 1 from userspace: KVM stores any value");
+	} else {
+		v = 3;
+		r = msr_io(vcpu, KEEL_SET_MSRS, MSR_MISC_ENABLE, &v);
+		kl_ok(r == 0, "SET_MSRS of MISC_ENABLE with reserved bit 1 stops there: %d",
+		      r);
+	}
 
 	a = sync2(vcpu, &b);
 	kl_ok(a == 0 && b >= 1ULL << 40 && b < (1ULL << 40) + (1ULL << 36),
