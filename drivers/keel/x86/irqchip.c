@@ -80,7 +80,6 @@ static void keel_x86_apic_take_events(struct keel_vcpu *vcpu)
 
 	if (test_and_clear_bit(KEEL_APIC_EV_INIT, &apic->events)) {
 		keel_x86_vcpu_init(vcpu);
-		clear_bit(KEEL_APIC_EV_SIPI, &apic->events);
 		vcpu->arch.mp_state = keel_vcpu_is_bsp(vcpu) ?
 			KEEL_MP_STATE_RUNNABLE : KEEL_MP_STATE_INIT_RECEIVED;
 	}

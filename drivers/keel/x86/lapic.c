@@ -223,6 +223,12 @@ static int keel_apic_accept(struct keel_vcpu *vcpu,
 		keel_apic_event(vcpu);
 		return 1;
 	case APIC_DM_INIT >> 8:
+		/*
+		 * A SIPI sent before this INIT is void; one sent after it
+		 * (SeaBIOS sends them back to back) starts the vCPU even if
+		 * both are still pending when it looks.
+		 */
+		clear_bit(KEEL_APIC_EV_SIPI, &apic->events);
 		set_bit(KEEL_APIC_EV_INIT, &apic->events);
 		keel_apic_event(vcpu);
 		return 1;
@@ -709,6 +715,9 @@ static u32 keel_apic_state_mask(struct keel_vcpu *vcpu, u32 off)
 		return 0x3ff;
 	case APIC_ESR:
 		return 0;
+	case APIC_LVTCMCI:
+		/* No CMCI: QEMU's model sends it masked; dropped on SET. */
+		return APIC_LVT_MASKED;
 	case APIC_ICR:
 		return 0xcdfff & ~APIC_ICR_BUSY;
 	case APIC_ICR2:
@@ -738,7 +747,8 @@ static int keel_lapic_check_state(struct keel_vcpu *vcpu,
 		    (v & ~keel_apic_state_mask(vcpu, off)))
 			return -EINVAL;
 	}
-	if (*(u32 *)(b + APIC_LVR) != KEEL_APIC_VERSION)
+	/* QEMU's APIC model holds no version: it sends 0 (KVM ignores it). */
+	if (*(u32 *)(b + APIC_LVR) && *(u32 *)(b + APIC_LVR) != KEEL_APIC_VERSION)
 		return -EINVAL;
 	if ((dfr & 0x0fffffff) != 0x0fffffff ||
 	    (dfr >> 28 != 0 && dfr >> 28 != 0xf))
@@ -770,6 +780,8 @@ long keel_lapic_set_state(struct keel_vcpu *vcpu, const void __user *u)
 	atomic_set(&apic->timer_fired, 0);
 	tmcct = *(u32 *)(s->regs + APIC_TMCCT);
 	memcpy(apic->regs, s->regs, sizeof(s->regs));
+	reg_set(apic, APIC_LVR, KEEL_APIC_VERSION);
+	reg_set(apic, APIC_LVTCMCI, 0);
 	reg_set(apic, APIC_TMCCT, 0);
 	if (keel_x2apic_mode(vcpu))
 		reg_set(apic, APIC_ID, vcpu->vcpu_id);

@@ -46,6 +46,15 @@ static void guest_bsp(void)
 	GUEST_DONE();
 }
 
+/* vCPU 0 as SeaBIOS does it: INIT and one SIPI, broadcast, back to back. */
+static void guest_bsp_seabios(void)
+{
+	apic_write(R_SPIV, 0x1ff);
+	apic_write(R_ICR, 0xc4500);
+	apic_write(R_ICR, 0xc4600 | SIPI_VECTOR);
+	GUEST_DONE();
+}
+
 /* mov al, 0x5a; mov dx, AP_PORT; out dx, al; hlt; jmp hlt */
 static const u8 ap_code[] = {
 	0xb0, 0x5a, 0xba, AP_PORT & 0xff, AP_PORT >> 8, 0xee, 0xf4, 0xeb, 0xfd,
@@ -127,6 +136,30 @@ static void test_init_sipi(void)
 	      (unsigned long long)ap.regs.rip);
 	kl_ok(mp_state(vcpus[1]) == KEEL_MP_STATE_RUNNABLE,
 	      "vCPU 1 is RUNNABLE; the second SIPI changed nothing");
+	kl_vm_free(vm);
+}
+
+/* Both pending when vCPU 1 looks: the INIT first, then the SIPI. */
+static void test_init_sipi_together(void)
+{
+	struct kl_vcpu *vcpus[2];
+	struct kl_vm *vm = smp_vm(guest_bsp_seabios, vcpus);
+	struct ap ap = { .vcpu = vcpus[1] };
+	struct kl_ucall uc;
+	u32 state;
+
+	memcpy(kl_gpa_to_hva(vm, SIPI_VECTOR << 12), ap_code, sizeof(ap_code));
+	KL_REQUIRE(kl_run_ucall(vcpus[0], &uc) == KL_UCALL_DONE, "BSP done");
+	state = mp_state(vcpus[1]);
+	kl_ok(state == KEEL_MP_STATE_RUNNABLE,
+	      "INIT and SIPI back to back (SeaBIOS): vCPU 1 is RUNNABLE (%u)", state);
+	if (state == KEEL_MP_STATE_RUNNABLE) {
+		run_ap(&ap);
+		kl_ok(!ap.r && ap.exit == KEEL_EXIT_IO && ap.data == 0x5a &&
+		      ap.sregs.cs.base == SIPI_VECTOR << 12,
+		      "... and runs the SIPI page's code: %s, %#x",
+		      kl_errstr(ap.r), ap.data);
+	}
 	kl_vm_free(vm);
 }
 
@@ -259,6 +292,7 @@ static void test_pingpong(void)
 int main(void)
 {
 	test_init_sipi();
+	test_init_sipi_together();
 	test_restore_sipi();
 	test_pingpong();
 	return kl_finish();

@@ -448,8 +448,21 @@ static void test_bad_input(void)
 		wrong += bad_lapic(vcpu, &good, R_TDCR, 4, "TDCR bit 2");
 		wrong += bad_lapic(vcpu, &good, R_ID, 1, "xAPIC ID bits 23:0");
 		wrong += bad_lapic(vcpu, &good, 0x280, 1, "ESR bits");
-		kl_ok(!wrong, "SET_LAPIC: 10 malformed states refused, none applied (%d wrong)",
+		wrong += bad_lapic(vcpu, &good, 0x2f0, 0x10040, "an LVT CMCI vector");
+		kl_ok(!wrong, "SET_LAPIC: 11 malformed states refused, none applied (%d wrong)",
 		      wrong);
+	}
+	/* QEMU's state: version 0 (its model has none), CMCI LVT masked. */
+	{
+		struct keel_lapic_state q = good, back;
+
+		*(u32 *)&q.regs[R_LVR] = 0;
+		*(u32 *)&q.regs[0x2f0] = 0x10000;
+		r = kl_ioctlp(vcpu->fd, KEEL_SET_LAPIC, &q);
+		r = r ?: kl_ioctlp(vcpu->fd, KEEL_GET_LAPIC, &back);
+		kl_ok(!r && *(u32 *)&back.regs[R_LVR] == *(u32 *)&good.regs[R_LVR],
+		      "SET_LAPIC as QEMU sends it (version 0, CMCI masked): %s, version %#x",
+		      kl_errstr(r), *(u32 *)&back.regs[R_LVR]);
 	}
 	kl_vcpu_free(vcpu);
 	kl_vm_free(vm);
