@@ -154,6 +154,7 @@ static const struct keel_cap keel_caps[] = {
 	{ KEEL_CAP_SPLIT_IRQCHIP, KEEL_SCOPE_VM, false, keel_cap_one,
 	  keel_arch_enable_split_irqchip, 1 },
 	{ KEEL_CAP_TSC_DEADLINE_TIMER, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_VAPIC, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_IRQ_ROUTING, KEEL_SCOPE_SYSTEM, false, keel_cap_irq_routes },
 	{ KEEL_CAP_SIGNAL_MSI, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_IRQFD, KEEL_SCOPE_SYSTEM, false, keel_cap_one },

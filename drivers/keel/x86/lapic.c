@@ -335,6 +335,39 @@ static u32 keel_x2apic_ldr(u32 id)
 	return ((id >> 4) << 16) | (1 << (id & 0xf));
 }
 
+void keel_lapic_set_tpr(struct keel_vcpu *vcpu, u8 tpr)
+{
+	struct keel_lapic *apic = vcpu->arch.apic;
+
+	if ((reg_get(apic, APIC_TASKPRI) & 0xff) == tpr)
+		return;
+	reg_set(apic, APIC_TASKPRI, tpr);
+	keel_apic_update_ppr(apic);
+	set_bit(KEEL_REQ_EVENT, &vcpu->requests);
+}
+
+/* What KEEL_SET_VAPIC_ADDR's mirror holds, in KVM's layout. */
+u32 keel_lapic_vapic_data(struct keel_vcpu *vcpu)
+{
+	struct keel_lapic *apic = vcpu->arch.apic;
+	int isr = keel_apic_highest(apic, APIC_ISR);
+	int irr = keel_apic_highest(apic, APIC_IRR);
+
+	return (reg_get(apic, APIC_TASKPRI) & 0xff) |
+	       ((isr < 0 ? 0 : isr & 0xf0) << 8) | ((irr < 0 ? 0 : irr) << 24);
+}
+
+/* A guest TPR access to report (KEEL_TPR_ACCESS_REPORTING), as KVM. */
+static void keel_apic_tpr_accessed(struct keel_vcpu *vcpu, bool write)
+{
+	struct keel_lapic *apic = vcpu->arch.apic;
+
+	if (!apic->tpr_report)
+		return;
+	apic->tpr_access = write;
+	apic->tpr_access_rip = vcpu->arch.rip;
+}
+
 /* Register write by the guest; @off is 16-byte aligned. 1: no such register. */
 static int keel_apic_reg_write(struct keel_vcpu *vcpu, u32 off, u32 val)
 {
@@ -351,9 +384,7 @@ static int keel_apic_reg_write(struct keel_vcpu *vcpu, u32 off, u32 val)
 		apic->routing_gen = 0;
 		return 0;
 	case APIC_TASKPRI:
-		reg_set(apic, APIC_TASKPRI, val & 0xff);
-		keel_apic_update_ppr(apic);
-		set_bit(KEEL_REQ_EVENT, &vcpu->requests);
+		keel_lapic_set_tpr(vcpu, val & 0xff);
 		return 0;
 	case APIC_EOI:
 		keel_apic_eoi(vcpu);
@@ -494,6 +525,8 @@ int keel_lapic_mmio_read(struct keel_vcpu *vcpu, u64 gpa, u32 len, void *val)
 	if (align + len <= 4 && off < 0x400 &&
 	    keel_apic_readable(vcpu, off & ~0xf))
 		v = keel_apic_reg_read(vcpu, off & ~0xf) >> (8 * align);
+	if (off == APIC_TASKPRI)
+		keel_apic_tpr_accessed(vcpu, false);
 	memcpy(val, &v, len);
 	return 0;
 }
@@ -509,6 +542,8 @@ int keel_lapic_mmio_write(struct keel_vcpu *vcpu, u64 gpa, u32 len,
 	if (len != 4 || (off & 0xf) || off >= 0x400)
 		return 0;
 	memcpy(&v, val, 4);
+	if (off == APIC_TASKPRI)
+		keel_apic_tpr_accessed(vcpu, true);
 	keel_apic_reg_write(vcpu, off, v);
 	return 0;
 }
@@ -547,6 +582,8 @@ int keel_lapic_set_x2apic_msr(struct keel_vcpu *vcpu, u32 msr, u64 val,
 	/* Reserved upper halves, and EOI takes only 0, as on hardware. */
 	if (val >> 32 || (off == APIC_EOI && val))
 		return -EINVAL;
+	if (off == APIC_TASKPRI && !host)
+		keel_apic_tpr_accessed(vcpu, true);
 	return keel_apic_reg_write(vcpu, off, val) ? -EINVAL : 0;
 }
 
@@ -632,6 +669,7 @@ void keel_lapic_reset(struct keel_vcpu *vcpu, bool init)
 	atomic_set(&apic->timer_fired, 0);
 	apic->extint = -1;
 	apic->eoi_exit_vector = -1;
+	apic->tpr_access = -1;
 	apic->routing_gen = 0;	/* IDs may have changed: rescan */
 	if (!init) {
 		apic->events = 0;

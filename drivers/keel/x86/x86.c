@@ -415,6 +415,8 @@ int keel_arch_vcpu_run_once(struct keel_vcpu *vcpu)
 	if (keel_check_request(vcpu, KEEL_REQ_CLOCK_UPDATE))
 		keel_kvmclock_update(vcpu);
 	keel_x86_prepare_events(vcpu);
+	if (vcpu->arch.apic && vcpu->arch.apic->vapic_addr)
+		keel_vapic_sync_to(vcpu);
 	keel_fpu_load_guest(vcpu);
 	local_irq_disable();
 
@@ -458,12 +460,17 @@ int keel_arch_vcpu_run_once(struct keel_vcpu *vcpu)
 	keel_fpu_put_guest(vcpu);
 	keel_x86_complete_events(vcpu);
 	keel_x86_db_settle(vcpu);
-	if (vcpu->arch.apic)
+	if (vcpu->arch.apic) {
 		keel_lapic_sync_tpr(vcpu, keel_x86->get_tpr(vcpu));
+		if (vcpu->arch.apic->vapic_addr)
+			keel_vapic_sync_from(vcpu);
+	}
 
 	r = keel_x86->handle_exit(vcpu);
 	if (r > 0)
 		r = keel_x86_deliver_step(vcpu);
+	if (r > 0 && vcpu->arch.apic && keel_vapic_report_pending(vcpu, vcpu->run))
+		r = 0;
 	if (r > 0 && vcpu->arch.apic && vcpu->arch.apic->eoi_exit_vector >= 0) {
 		vcpu->run->exit_reason = KEEL_EXIT_IOAPIC_EOI;
 		vcpu->run->eoi.vector = vcpu->arch.apic->eoi_exit_vector;
@@ -802,6 +809,10 @@ long keel_arch_vcpu_ioctl(struct keel_vcpu *vcpu, unsigned int cmd,
 		return keel_x86_get_mp_state(vcpu, argp);
 	case KEEL_SET_MP_STATE:
 		return keel_x86_set_mp_state(vcpu, argp);
+	case KEEL_TPR_ACCESS_REPORTING:
+		return keel_x86_tpr_access_reporting(vcpu, argp);
+	case KEEL_SET_VAPIC_ADDR:
+		return keel_x86_set_vapic_addr(vcpu, argp);
 	case KEEL_GET_LAPIC:
 		return keel_lapic_get_state(vcpu, argp);
 	case KEEL_SET_LAPIC:

@@ -37,6 +37,10 @@ struct keel_vcpu;
  * @eoi_exit: vectors whose EOI exits to the userspace IOAPIC
  * @routing_gen: the routing table generation @eoi_exit was computed for
  * @eoi_exit_vector: an EOI to report (KEEL_EXIT_IOAPIC_EOI), or -1
+ * @vapic_addr: KEEL_SET_VAPIC_ADDR's guest-physical TPR mirror, 0: none
+ * @tpr_report: KEEL_TPR_ACCESS_REPORTING is on
+ * @tpr_access: a TPR access to report (1 write, 0 read), or -1
+ * @tpr_access_rip: the address of the instruction that made it
  */
 struct keel_lapic {
 	struct keel_vcpu *vcpu;
@@ -54,6 +58,10 @@ struct keel_lapic {
 	DECLARE_BITMAP(eoi_exit, 256);
 	u32 routing_gen;
 	int eoi_exit_vector;
+	u64 vapic_addr;
+	bool tpr_report;
+	s8 tpr_access;
+	u64 tpr_access_rip;
 };
 
 /* The APIC version register: version 0x14, six LVT entries, as KVM. */
@@ -95,6 +103,17 @@ bool keel_lapic_accepts_extint(struct keel_vcpu *vcpu);
 void keel_lapic_set_irr(struct keel_vcpu *vcpu, u8 vector, bool level);
 long keel_lapic_get_state(struct keel_vcpu *vcpu, void __user *u);
 long keel_lapic_set_state(struct keel_vcpu *vcpu, const void __user *u);
+u32 keel_lapic_vapic_data(struct keel_vcpu *vcpu);
+void keel_lapic_set_tpr(struct keel_vcpu *vcpu, u8 tpr);
+
+/* vapic.c */
+long keel_x86_tpr_access_reporting(struct keel_vcpu *vcpu,
+				   struct keel_tpr_access_ctl __user *u);
+long keel_x86_set_vapic_addr(struct keel_vcpu *vcpu,
+			     const struct keel_vapic_addr __user *u);
+void keel_vapic_sync_to(struct keel_vcpu *vcpu);
+void keel_vapic_sync_from(struct keel_vcpu *vcpu);
+bool keel_vapic_report_pending(struct keel_vcpu *vcpu, struct keel_run *run);
 
 /* msi.c */
 int keel_x86_msi_decode(u32 address_lo, u32 address_hi, u32 data,

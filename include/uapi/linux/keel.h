@@ -45,6 +45,7 @@
 #define KEEL_CAP_ADJUST_CLOCK		39
 #define KEEL_CAP_TSC_DEADLINE_TIMER	72
 #define KEEL_CAP_SPLIT_IRQCHIP		121
+#define KEEL_CAP_VAPIC			6
 #define KEEL_CAP_VCPU_EVENTS		41
 #define KEEL_CAP_INTR_SHADOW		49
 #define KEEL_CAP_DEBUGREGS		50
@@ -96,6 +97,7 @@
 #define KEEL_EXIT_SHUTDOWN		8
 #define KEEL_EXIT_FAIL_ENTRY		9
 #define KEEL_EXIT_INTR			10
+#define KEEL_EXIT_TPR_ACCESS		12
 #define KEEL_EXIT_INTERNAL_ERROR	17
 #define KEEL_EXIT_IOAPIC_EOI		26
 
@@ -182,6 +184,12 @@ struct keel_run {
 		struct {
 			__u8 vector;
 		} eoi;
+		/* KEEL_EXIT_TPR_ACCESS */
+		struct {
+			__u64 rip;
+			__u32 is_write;
+			__u32 pad;
+		} tpr_access;
 		/* Room for future exits; the union is 256 bytes forever. */
 		__u8 padding[256];
 	};
@@ -448,6 +456,18 @@ struct keel_clock_data {
 #define KEEL_CLOCK_REALTIME		(1 << 2)
 #define KEEL_CLOCK_HOST_TSC		(1 << 3)
 
+/* KEEL_TPR_ACCESS_REPORTING */
+struct keel_tpr_access_ctl {
+	__u32 enabled;		/* 0 or 1 */
+	__u32 flags;		/* must be 0 */
+	__u32 reserved[8];	/* must be 0 */
+};
+
+/* KEEL_SET_VAPIC_ADDR */
+struct keel_vapic_addr {
+	__u64 vapic_addr;	/* guest-physical; 0 turns the mirror off */
+};
+
 /* KEEL_GET_LAPIC, KEEL_SET_LAPIC: the local APIC's register file */
 #define KEEL_APIC_REG_SIZE 0x400
 struct keel_lapic_state {
@@ -665,6 +685,8 @@ struct keel_enable_cap {
 	_IOW(KEELIO, 0x8b, struct keel_signal_mask)
 #define KEEL_GET_LAPIC			_IOR(KEELIO, 0x8e, struct keel_lapic_state)
 #define KEEL_SET_LAPIC			_IOW(KEELIO, 0x8f, struct keel_lapic_state)
+#define KEEL_TPR_ACCESS_REPORTING	_IOWR(KEELIO, 0x92, struct keel_tpr_access_ctl)
+#define KEEL_SET_VAPIC_ADDR		_IOW(KEELIO, 0x93, struct keel_vapic_addr)
 #define KEEL_GET_MP_STATE		_IOR(KEELIO, 0x98, struct keel_mp_state)
 #define KEEL_SET_MP_STATE		_IOW(KEELIO, 0x99, struct keel_mp_state)
 #define KEEL_GET_FPU			_IOR(KEELIO, 0x8c, struct keel_fpu)
