@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # /init of the emulated host built by vmtest.sh. Kernel command line:
 #   vmtest.mode=keel|kvm|demo|shell   vmtest.only=<test name>
+#   vmtest.skip=<test name>
 # Test output goes to the console; one result line per TAP test point goes
 # to the second serial port, which vmtest.sh reads.
 /bin/busybox --install -s /bin
@@ -13,11 +14,13 @@ echo 1 > /proc/sys/kernel/printk_ratelimit 2>/dev/null
 
 mode=keel
 only=
+skip=
 limit=600
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	vmtest.mode=*) mode=${arg#vmtest.mode=} ;;
 	vmtest.only=*) only=${arg#vmtest.only=} ;;
+	vmtest.skip=*) skip=${arg#vmtest.skip=} ;;
 	vmtest.timeout=*) limit=${arg#vmtest.timeout=} ;;
 	esac
 done
@@ -67,6 +70,15 @@ bench)
 		KEEL_DEV=/dev/kvm KEEL_IMPL=kvm /tests/irq_bench
 	modprobe -r kvm_amd
 	finish ;;
+benchqemu)
+	# QEMU's time to the guest's userspace, keel then kvm_amd; both
+	# guests poll when idle, as kvm_amd's must here (qemu_boot_test.c).
+	export KEEL_QEMU_BENCH=1 KEEL_QEMU_IDLE_POLL=1
+	modprobe keel && KEEL_DEV=/dev/keel /tests/qemu_boot_test
+	rmmod keel
+	modprobe kvm_amd && KEEL_DEV=/dev/kvm KEEL_IMPL=kvm /tests/qemu_boot_test
+	modprobe -r kvm_amd
+	finish ;;
 nosvm|nonpt)
 	# The emulated CPU lacks SVM or NPT: keel must refuse, and say why.
 	want="CPU has no AMD SVM"
@@ -108,6 +120,17 @@ esac
 if [ "$mode" = demo ]; then
 	/tests/keel-demo /dev/keel
 	echo "keel-demo exit status $?"
+	# A real VMM: unmodified QEMU boots Linux on keel through /dev/kvm.
+	mknod /dev/kvm c $(tr : ' ' < /sys/class/misc/keel/dev)
+	echo "keel-demo: QEMU boots Linux (pc, 2 vCPUs) on keel:"
+	set -o pipefail
+	qemu-system-x86_64 -accel kvm -M pc -smp 2 -m 256M -nodefaults \
+		-no-user-config -display none -monitor none -serial stdio \
+		-no-reboot -kernel /qemu/vmlinuz -initrd /qemu/guest.gz \
+		-append "console=ttyS0 panic=-1 quiet" 2>&1 | sed 's/^/  qemu| /'
+	echo "keel-demo: QEMU exit status $?"
+	set +o pipefail
+	rm /dev/kvm
 	rmmod keel && echo "keel unloaded"
 	finish
 fi
@@ -115,6 +138,7 @@ fi
 for t in /tests/*_test; do
 	name=${t##*/}
 	[ -n "$only" ] && [ "$name" != "$only" ] && continue
+	[ "$name" = "$skip" ] && continue
 	echo "=== $name ($mode)"
 	run_limited "$t"
 	rc=$?

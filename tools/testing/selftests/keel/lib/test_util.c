@@ -60,6 +60,11 @@ void kl_bail(const char *file, int line, const char *fmt, ...)
 	exit(1);
 }
 
+int kl_failures(void)
+{
+	return kl_failed;
+}
+
 int kl_finish(void)
 {
 	printf("1..%d\n", kl_points);

@@ -34,6 +34,8 @@ __printf(1, 2) void kl_skip(const char *fmt, ...);
 __printf(1, 2) void kl_diag(const char *fmt, ...);
 __printf(3, 4) __noreturn void kl_bail(const char *file, int line,
 				       const char *fmt, ...);
+/* How many test points failed so far. */
+int kl_failures(void);
 /* Ends the test: 1..N plan, exit status 1 if anything failed. */
 int kl_finish(void);
 
