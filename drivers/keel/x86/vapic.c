@@ -65,17 +65,14 @@ void keel_vapic_sync_from(struct keel_vcpu *vcpu)
 		keel_lapic_set_tpr(vcpu, data & 0xff);
 }
 
-/* After the access completes: tell userspace where the guest was. */
-bool keel_vapic_report_pending(struct keel_vcpu *vcpu, struct keel_run *run)
+/* After the access completed: tell userspace where the guest was. */
+void keel_vapic_report(struct keel_vcpu *vcpu, struct keel_run *run)
 {
 	struct keel_lapic *apic = vcpu->arch.apic;
 
-	if (apic->tpr_access < 0)
-		return false;
 	run->exit_reason = KEEL_EXIT_TPR_ACCESS;
 	run->tpr_access.rip = apic->tpr_access_rip;
 	run->tpr_access.is_write = apic->tpr_access;
 	run->tpr_access.pad = 0;
 	apic->tpr_access = -1;
-	return true;
 }

@@ -469,8 +469,10 @@ int keel_arch_vcpu_run_once(struct keel_vcpu *vcpu)
 	r = keel_x86->handle_exit(vcpu);
 	if (r > 0)
 		r = keel_x86_deliver_step(vcpu);
-	if (r > 0 && vcpu->arch.apic && keel_vapic_report_pending(vcpu, vcpu->run))
+	if (r > 0 && vcpu->arch.apic && vcpu->arch.apic->tpr_access >= 0) {
+		keel_vapic_report(vcpu, vcpu->run);
 		r = 0;
+	}
 	if (r > 0 && vcpu->arch.apic && vcpu->arch.apic->eoi_exit_vector >= 0) {
 		vcpu->run->exit_reason = KEEL_EXIT_IOAPIC_EOI;
 		vcpu->run->eoi.vector = vcpu->arch.apic->eoi_exit_vector;

@@ -113,7 +113,7 @@ long keel_x86_set_vapic_addr(struct keel_vcpu *vcpu,
 			     const struct keel_vapic_addr __user *u);
 void keel_vapic_sync_to(struct keel_vcpu *vcpu);
 void keel_vapic_sync_from(struct keel_vcpu *vcpu);
-bool keel_vapic_report_pending(struct keel_vcpu *vcpu, struct keel_run *run);
+void keel_vapic_report(struct keel_vcpu *vcpu, struct keel_run *run);
 
 /* msi.c */
 int keel_x86_msi_decode(u32 address_lo, u32 address_hi, u32 data,

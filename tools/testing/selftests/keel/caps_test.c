@@ -701,6 +701,28 @@ static int apic_vm(int *vm, int *fd)
 	return r ?: kl_ioctl(*fd, KEEL_SET_LAPIC, (unsigned long)&s);
 }
 
+/* With an in-kernel APIC both ioctls take settings (the mirror in a slot). */
+static bool use_vapic(long v)
+{
+	struct keel_tpr_access_ctl c = { .enabled = 1 };
+	struct keel_vapic_addr a = { .vapic_addr = 0x1000 };
+	static u8 page[4096] __aligned(4096);
+	int vm, fd, r = apic_vm(&vm, &fd);
+
+	r = r ?: add_slot(vm, 0, 0, 0x1000, sizeof(page), page);
+
+	r = r ?: kl_ioctl(fd, KEEL_TPR_ACCESS_REPORTING, (unsigned long)&c);
+	r = r ?: kl_ioctl(fd, KEEL_SET_VAPIC_ADDR, (unsigned long)&a);
+	c.enabled = 0;
+	a.vapic_addr = 0;
+	r = r ?: kl_ioctl(fd, KEEL_TPR_ACCESS_REPORTING, (unsigned long)&c);
+	r = r ?: kl_ioctl(fd, KEEL_SET_VAPIC_ADDR, (unsigned long)&a);
+	if (fd >= 0)
+		close(fd);
+	close(vm);
+	return v == 1 && !r;
+}
+
 /* Is vector 0x40 pending in vCPU @fd's IRR? */
 static bool irr_0x40(int fd)
 {
@@ -817,14 +839,20 @@ static bool use_irqfd_resample(long v)
 	struct keel_irqfd a = { .fd = eventfd(0, 0), .gsi = 20,
 				.flags = KEEL_IRQFD_FLAG_RESAMPLE,
 				.resamplefd = eventfd(0, 0) };
-	int vm = create_vm(), r;
+	int vm = create_vm(), r, i;
 	u64 one = 1;
 
 	r = kl_ioctl(vm, KEEL_CREATE_IRQCHIP, 0);
 	r = r ?: kl_ioctl(vm, KEEL_IRQFD, (unsigned long)&a);
 	if (!r && write(a.fd, &one, sizeof(one)) != sizeof(one))
 		r = -EIO;
-	r = r ?: kl_ioctl(vm, KEEL_GET_IRQCHIP, (unsigned long)&io);
+	/* KVM raises a resampling irqfd's line from a work item: wait. */
+	for (i = 0; !r && i < 100; i++) {
+		r = kl_ioctl(vm, KEEL_GET_IRQCHIP, (unsigned long)&io);
+		if (io.chip.ioapic.irr & BIT(20))
+			break;
+		usleep(10000);
+	}
 	close(vm);
 	close(a.fd);
 	close(a.resamplefd);
@@ -920,6 +948,7 @@ static const struct {
 	{ KEEL_CAP_IRQFD_RESAMPLE, "IRQFD_RESAMPLE", use_irqfd_resample },
 	{ KEEL_CAP_PIT2, "PIT2", use_pit2 },
 	{ KEEL_CAP_PIT_STATE2, "PIT_STATE2", use_pit_state2 },
+	{ KEEL_CAP_VAPIC, "VAPIC", use_vapic },
 };
 
 static int find_check(u32 nr)

@@ -14,12 +14,14 @@
 #define V_SELF		0x41
 
 static volatile u32 vapic[32] __aligned(128);
+static volatile bool took;
 extern char tpr_write_insn[], tpr_read_insn[];
 
 static KL_NO_VECTOR void irq_hook(u64 vector)
 {
 	/* In service now: the mirror shows its class. */
 	GUEST_SYNC2(vector, 0);
+	took = true;
 	apic_write(R_EOI, 0);
 }
 
@@ -34,11 +36,18 @@ static void guest_main(void)
 	vapic[0] = (vapic[0] & ~0xffU) | 0x52;	/* as patched code would */
 	GUEST_SYNC2(2, apic_read(R_TPR));	/* the APIC took 0x52 */
 
+	/* TPR 0 in both: KVM takes the mirror's after every exit. */
+	vapic[0] &= ~0xffU;
 	apic_write(R_TPR, 0);
 	asm volatile("cli");
 	apic_write(R_ICR, ICR_SELF | V_SELF);
 	GUEST_SYNC(3);				/* mirror: 0x41 pending */
-	asm volatile("sti; nop; cli");		/* handler syncs in service */
+	/* The handler syncs with 0x41 in service; spin, as kvm_amd on TCG */
+	/* can miss the wake-up of "sti; hlt" (halt_wake_test). */
+	asm volatile("sti");
+	while (!took)
+		asm volatile("pause");
+	asm volatile("cli");
 
 	GUEST_SYNC(4);				/* host turns the mirror off */
 	vapic[0] = (vapic[0] & ~0xffU) | 0x66;
@@ -92,8 +101,12 @@ static void test_mirror(void)
 	kl_ok(!r, "SET_VAPIC_ADDR at a guest variable: %s", kl_errstr(r));
 
 	sync(vcpu, &uc);
-	kl_ok((*mirror & 0xff) == 0x35, "the mirror holds the TPR the guest wrote (%#x)",
-	      *mirror);
+	if (kl_is_kvm())
+		kl_skip("mirror after an MMIO TPR write (%#x): KVM refreshes it only %s",
+			*mirror, "when it evaluates interrupts, keel before every entry");
+	else
+		kl_ok((*mirror & 0xff) == 0x35,
+		      "the mirror holds the TPR the guest wrote (%#x)", *mirror);
 	sync(vcpu, &uc);
 	kl_ok(uc.args[1] == 0x52, "the guest's write to the mirror became its TPR (%#llx)",
 	      (unsigned long long)uc.args[1]);
