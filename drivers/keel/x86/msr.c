@@ -139,6 +139,10 @@ int keel_x86_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *val, bool host)
 	case MSR_IA32_MISC_ENABLE:
 		*val = vcpu->arch.misc_enable;
 		return 0;
+	case MSR_AMD64_SYSCFG:
+		/* Linux's MTRR code reads it on AMD; 0 as KVM, writes #GP. */
+		*val = 0;
+		return 0;
 	case MSR_IA32_TSC:
 		*val = rdtsc() + keel_x86->get_msr_field(vcpu, index, &found);
 		return 0;
