@@ -186,6 +186,19 @@ static pid_t spawn_qemu(struct boot *b, int *out)
 	return pid;
 }
 
+/* Where QEMU's threads sit in the kernel: why a guest stopped talking. */
+static void dump_qemu_stacks(pid_t pid)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd),
+		 "for t in /proc/%d/task/*; do echo \"# thread ${t##*/}:\"; "
+		 "sed 's/^/#   /' $t/stack; done", pid);
+	fflush(stdout);
+	if (system(cmd))
+		kl_diag("no stacks for QEMU (%d)", pid);
+}
+
 static void run_boot(struct boot *b)
 {
 	size_t cap = 1 << 16;
@@ -205,6 +218,7 @@ static void run_boot(struct boot *b)
 		if (left <= 0) {
 			kl_diag("%s: no power-off after %d s; killing QEMU",
 				b->machine, BOOT_LIMIT_S);
+			dump_qemu_stacks(pid);
 			kill(pid, SIGKILL);
 			break;
 		}
