@@ -34,6 +34,7 @@ TOP=$(cd "$(dirname "$0")/../../../.." && pwd)
 SELF=$TOP/tools/testing/selftests/keel
 OUT=$TOP/build/vmtest
 ONLY= MODE=all KERNEL= APPEND= SHELL_MODE=0 DEMO=0 DKMS=1 BENCH=0 SERIES=6.1
+QEMU_ALL=0
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -46,7 +47,8 @@ while [ $# -gt 0 ]; do
 	--demo) DEMO=1 ;;
 	--bench) BENCH=1 ;;
 	--no-dkms) DKMS=0 ;;
-	--qemu-all) APPEND="$APPEND KEEL_QEMU_MACHINES=pc:1,pc:2,q35:1,q35:2,microvm:1,microvm:2" ;;
+	--qemu-all) QEMU_ALL=1
+		APPEND="$APPEND KEEL_QEMU_MACHINES=pc:1,pc:2,q35:1,q35:2,microvm:1,microvm:2" ;;
 	-h|--help) usage ;;
 	*) echo "unknown option $1" >&2; usage ;;
 	esac
@@ -356,7 +358,11 @@ if [ "$DEMO" = 1 ]; then
 fi
 
 case "$MODE" in
-all) modes="keel kvm kvmqemu"; [ -n "$ONLY" ] || modes="host $modes nosvm nonpt reboot" ;;
+all)	# kvm_amd's nested Linux guests stall now and then in the emulated
+	# host: their lane (kvmqemu) is part of the longer QEMU lane only.
+	modes="keel kvm"
+	[ "$QEMU_ALL" = 1 ] && modes="$modes kvmqemu"
+	[ -n "$ONLY" ] || modes="host $modes nosvm nonpt reboot" ;;
 host|keel|kvm|kvmqemu|nosvm|nonpt|reboot) modes=$MODE ;;
 *) usage ;;
 esac
