@@ -337,7 +337,7 @@ if [ "$BENCH" = 1 ]; then
 			printf "%-16s %12s %12s %10s\n", "exit", "keel ns", "kvm ns", "keel/kvm"
 			for (n in names)
 				if (v[n, "kvm"] > 0)
-					printf "%-16s %12d %12d %10.2f\n", n, v[n, "keel"],
+					printf "%-16s %12.0f %12.0f %10.2f\n", n, v[n, "keel"],
 					       v[n, "kvm"], v[n, "keel"] / v[n, "kvm"]
 		}'
 	exit 0
