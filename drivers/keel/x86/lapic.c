@@ -354,7 +354,8 @@ u32 keel_lapic_vapic_data(struct keel_vcpu *vcpu)
 	int irr = keel_apic_highest(apic, APIC_IRR);
 
 	return (reg_get(apic, APIC_TASKPRI) & 0xff) |
-	       ((isr < 0 ? 0 : isr & 0xf0) << 8) | ((irr < 0 ? 0 : irr) << 24);
+	       ((isr < 0 ? 0U : (u32)isr & 0xf0) << 8) |
+	       ((irr < 0 ? 0U : (u32)irr) << 24);
 }
 
 /* A guest TPR access to report (KEEL_TPR_ACCESS_REPORTING), as KVM. */

@@ -41,7 +41,9 @@ int keel_x86_get_mce(struct keel_vcpu *vcpu, u32 msr, u64 *val)
 		*val = m->ctl;
 		break;
 	default:
-		*val = m->banks[msr - MSR_IA32_MC0_CTL];
+		/* The guest picks the index (RDMSR's ECX): no speculation. */
+		*val = m->banks[array_index_nospec(msr - MSR_IA32_MC0_CTL,
+						   4 * KEEL_MCE_BANKS)];
 	}
 	return 0;
 }
