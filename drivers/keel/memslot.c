@@ -252,6 +252,19 @@ void keel_memslots_free(struct keel_vm *vm)
 	kfree(vm->slots_by_gfn);
 }
 
+/* Does a memslot serve this access (not a write to a read-only slot)? */
+bool keel_gpa_is_ram(struct keel_vm *vm, u64 gpa, bool write)
+{
+	struct keel_memslot *slot;
+	bool ram;
+
+	down_read(&vm->slots_lock);
+	slot = keel_gfn_to_memslot(vm, gpa >> PAGE_SHIFT);
+	ram = slot && !(write && (slot->flags & KEEL_MEM_READONLY));
+	up_read(&vm->slots_lock);
+	return ram;
+}
+
 /* Copy guest memory through the slots' host mappings (current->mm). */
 static int keel_guest_copy(struct keel_vm *vm, u64 gpa, void *data,
 			   unsigned int len, bool write)

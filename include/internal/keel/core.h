@@ -237,6 +237,7 @@ void keel_memslots_free(struct keel_vm *vm);
 int keel_read_guest(struct keel_vm *vm, u64 gpa, void *data, unsigned int len);
 int keel_write_guest(struct keel_vm *vm, u64 gpa, const void *data,
 		     unsigned int len);
+bool keel_gpa_is_ram(struct keel_vm *vm, u64 gpa, bool write);
 
 static inline unsigned long keel_gfn_to_hva(const struct keel_memslot *slot,
 					    u64 gfn)

@@ -11,6 +11,8 @@
 #include <linux/spinlock_types.h>
 #include <linux/types.h>
 
+#include <keel/emulate.h>
+
 struct keel_vm;
 struct keel_vcpu;
 struct keel_segment;
@@ -53,18 +55,18 @@ struct keel_pio_state {
 	u64 next_rip;
 };
 
+/* The MMIO instruction being emulated (mmio.c). */
 struct keel_mmio_state {
-	u64 gpa;
-	u8 len;
+	struct keel_emu start;	/* state before it; after it, once written */
+	u64 fault_gpa;		/* the address of the nested page fault */
+	u64 reads[2];		/* data of the reads done, in order */
+	u8 nreads;
+	/* The access userspace is asked to do. */
+	u8 user_exit;
 	u8 is_write;
-	u8 dst_reg;		/* register a read lands in */
-	u8 dst_bytes;		/* width written to the register */
-	u8 high_byte;		/* AH/CH/DH/BH destination */
-	u8 sign_extend;
-	u8 stos;		/* string store: update RDI/RCX */
-	u8 rep;
-	u8 addr_bytes;
-	u64 next_rip;
+	u8 len;
+	u64 gpa;
+	u64 data;
 };
 
 /* An event in the form the backend injects it or reports it interrupted. */

@@ -107,6 +107,9 @@
 #define KEEL_INTERNAL_ERROR_DELIVERY_EV		3
 #define KEEL_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON 4
 
+/* run->emulation_failure.flags */
+#define KEEL_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES	(1ULL << 0)
+
 #define KEEL_EXIT_IO_IN			0
 #define KEEL_EXIT_IO_OUT		1
 
@@ -180,6 +183,19 @@ struct keel_run {
 			__u32 ndata;
 			__u64 data[16];
 		} internal;
+		/* KEEL_EXIT_INTERNAL_ERROR, KEEL_INTERNAL_ERROR_EMULATION */
+		struct {
+			__u32 suberror;
+			__u32 ndata;
+			__u64 flags;
+			union {
+				struct {
+					__u8 insn_size;
+					__u8 insn_bytes[15];
+				};
+			};
+			/* then data[3] onwards of internal, as ndata says */
+		} emulation_failure;
 		/* KEEL_EXIT_IOAPIC_EOI */
 		struct {
 			__u8 vector;

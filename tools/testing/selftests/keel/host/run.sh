@@ -3,12 +3,13 @@
 #
 # keel's host-side checks: the uapi contract (layout rules, -m32/-m64,
 # frozen baseline, KVM byte-compatibility, abidiff against the last
-# release tag), the documentation check, the style lane and the check
-# that keel imports only symbols open to any GPL module. Every line is
+# release tag), the documentation check, the style lane, the check
+# that keel imports only symbols open to any GPL module and the unit
+# tests of kernel code that runs in userspace (unit/). Every line is
 # "CHECK: ok - ..." or "CHECK: not ok - ...", with "# ..." findings.
 #
 # usage: run.sh KVER SCRATCH_DIR [CHECK...]
-#   CHECK: rules baseline kvm abidiff docs style symbols (default: all)
+#   CHECK: rules baseline kvm abidiff docs style symbols unit (default: all)
 set -uo pipefail
 
 KVER=$1 SCRATCH=$2
@@ -16,7 +17,7 @@ shift 2
 HOST=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HOST/../../../../.." && pwd)
 PY=/usr/bin/python3
-checks=${*:-rules baseline kvm abidiff docs style symbols}
+checks=${*:-rules baseline kvm abidiff docs style symbols unit}
 fail=0
 
 # abidiff between the header at the newest release tag and HEAD, as the
@@ -67,6 +68,8 @@ for c in $checks; do
 	docs) "$PY" "$HOST/docs_check.py" ;;
 	style) bash "$HOST/style_check.sh" "$KVER" "$SCRATCH" ;;
 	symbols) symbols_check ;;
+	unit) make -s -C "$HOST/../unit" OUT="$SCRATCH/unit" &&
+		"$SCRATCH/unit/emulator_unit" ;;
 	*) echo "not ok - unknown check"; false ;;
 	esac > "$out" 2>&1
 	st=$?
