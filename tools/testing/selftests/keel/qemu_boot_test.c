@@ -15,8 +15,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +27,7 @@
 
 #define QEMU		"/usr/bin/qemu-system-x86_64"
 #define STRACE		"/usr/bin/strace"
+#define MONITOR		"/tmp/qemu-monitor"
 #define BOOT_LIMIT_S	150
 /* Guest and host clocks over the sleep: at most 2% + 100 ms apart. */
 #define CLOCK_PCT	2
@@ -146,7 +149,7 @@ static pid_t spawn_qemu(struct boot *b, int *out)
 	argv[n++] = "-display";
 	argv[n++] = "none";
 	argv[n++] = "-monitor";
-	argv[n++] = "none";
+	argv[n++] = "unix:" MONITOR ",server=on,wait=off";
 	argv[n++] = "-no-reboot";
 	argv[n++] = "-kernel";
 	argv[n++] = "/qemu/vmlinuz";
@@ -199,6 +202,43 @@ static void dump_qemu_stacks(pid_t pid)
 		kl_diag("no stacks for QEMU (%d)", pid);
 }
 
+/*
+ * What QEMU says of its vCPUs (registers, local APICs) over the monitor.
+ * A vCPU that does not answer QEMU's kick leaves the reply short.
+ */
+static void dump_qemu_cpus(const struct boot *b)
+{
+	static const char cmds[] = "info cpus\ninfo registers -a\n"
+				   "info lapic 0\ninfo lapic 1\n";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	double end = now() + 10;
+	char buf[4096];
+	int fd, n;
+
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	strcpy(sa.sun_path, MONITOR);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    write(fd, cmds, sizeof(cmds) - 1) != sizeof(cmds) - 1) {
+		kl_diag("%s: no monitor: %s", b->machine, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while (now() < end) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n <= 0)
+			break;
+		buf[n] = 0;
+		for (char *l = strtok(buf, "\r\n"); l; l = strtok(NULL, "\r\n"))
+			kl_diag("monitor| %s", l);
+	}
+	close(fd);
+}
+
 static void run_boot(struct boot *b)
 {
 	size_t cap = 1 << 16;
@@ -218,6 +258,8 @@ static void run_boot(struct boot *b)
 		if (left <= 0) {
 			kl_diag("%s: no power-off after %d s; killing QEMU",
 				b->machine, BOOT_LIMIT_S);
+			dump_qemu_stacks(pid);
+			dump_qemu_cpus(b);
 			dump_qemu_stacks(pid);
 			kill(pid, SIGKILL);
 			break;
