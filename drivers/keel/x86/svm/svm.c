@@ -10,6 +10,7 @@
  */
 #define pr_fmt(fmt) "keel: " fmt
 
+#include <linux/irq_work.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/io.h>
@@ -27,10 +28,24 @@ struct keel_svm_cpu {
 	struct page *host_save;	/* VMSAVE area for the host's other state */
 	u64 asid_gen;
 	u32 next_asid;
+	struct irq_work exit_kick;	/* keel_svm_tcg_event_quirk */
 };
 
 static DEFINE_PER_CPU(struct keel_svm_cpu, keel_svm_cpu);
 static u32 keel_svm_max_asid;
+/*
+ * QEMU's emulated SVM (TCG) delivers an injected external interrupt at
+ * VMRUN but leaves its vector as the CPU's pending exception, and takes
+ * it once more, whatever the guest's IF, the next time its TCG loop
+ * leaves to the main loop before a #VMEXIT: a second interrupt at the
+ * first instruction of the handler, with IF clear. Linux guests then
+ * crash on a user GS base or deadlock on a lock the handler holds
+ * (kvm_amd's guests too). A #VMEXIT right after the delivery clears it:
+ * with the quirk, keel makes a self-IPI pending whenever it injects an
+ * interrupt, so the INTR intercept ends the run at the handler's first
+ * instruction. Real CPUs do not need this and do not get it.
+ */
+static bool keel_svm_tcg_event_quirk;
 static struct page *keel_iopm;
 static struct page *keel_msrpm;
 bool keel_svm_nrips;
@@ -92,6 +107,24 @@ static void keel_svm_free_cpu_pages(void)
 	}
 }
 
+static void keel_svm_exit_kick_fn(struct irq_work *work)
+{
+	/* Nothing to do: the IPI has already ended the guest's run. */
+}
+
+/* Is this the CPU QEMU emulates with TCG (model name or CPUID leaf)? */
+static bool keel_svm_host_is_qemu_tcg(void)
+{
+	u32 sig[3] = { 0 }, max;
+
+	if (strstr(boot_cpu_data.x86_model_id, "QEMU TCG CPU"))
+		return true;
+	if (!boot_cpu_has(X86_FEATURE_HYPERVISOR))
+		return false;
+	cpuid(0x40000000, &max, &sig[0], &sig[1], &sig[2]);
+	return !memcmp(sig, "TCGTCGTCGTCG", sizeof(sig));
+}
+
 static int keel_svm_hardware_setup(void)
 {
 	u32 a, b, c, d;
@@ -131,7 +164,11 @@ static int keel_svm_hardware_setup(void)
 						 GFP_KERNEL | __GFP_ZERO, 0);
 		if (!sd->hsave || !sd->host_save)
 			goto nomem;
+		sd->exit_kick = IRQ_WORK_INIT_HARD(keel_svm_exit_kick_fn);
 	}
+	keel_svm_tcg_event_quirk = keel_svm_host_is_qemu_tcg();
+	if (keel_svm_tcg_event_quirk)
+		pr_info("QEMU TCG's SVM: an exit follows every injected interrupt\n");
 	return 0;
 
 nomem:
@@ -147,6 +184,11 @@ nomem:
 
 static void keel_svm_hardware_unsetup(void)
 {
+	int cpu;
+
+	/* No kick may run keel's code once the module is gone. */
+	for_each_possible_cpu(cpu)
+		irq_work_sync(&per_cpu_ptr(&keel_svm_cpu, cpu)->exit_kick);
 	keel_svm_free_cpu_pages();
 	__free_pages(keel_iopm, IOPM_ORDER);
 	__free_pages(keel_msrpm, MSRPM_ORDER);
@@ -682,6 +724,10 @@ static void keel_svm_enter_guest(struct keel_vcpu *vcpu)
 	if (host_dr7 & ~KEEL_DR7_INIT)
 		keel_set_dr7(KEEL_DR7_INIT);
 	keel_x86_load_guest_db(vcpu);
+	if (keel_svm_tcg_event_quirk &&
+	    (vmcb->control.event_inj & (EVTINJ_VALID | EVTINJ_TYPE_MASK)) ==
+	    (EVTINJ_VALID | EVTINJ_TYPE_INTR))
+		irq_work_queue(&sd->exit_kick);
 
 	keel_svm_vcpu_run(svm->vmcb_pa, regs, page_to_phys(sd->host_save));
 

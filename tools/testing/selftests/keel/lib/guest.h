@@ -56,7 +56,9 @@ static inline KL_NO_VECTOR void kl_ucall(u64 cmd, u64 a0, u64 a1, u64 a2, u64 a3
 /* Interrupts on vectors 32-255 the guest took, and the last vector. */
 extern volatile u64 kl_irq_count;
 extern volatile u64 kl_irq_last;
-void kl_guest_irq(u64 vector);
+/* ... and those that interrupted code running with IF clear (a bug). */
+extern volatile u64 kl_irq_masked;
+void kl_guest_irq(u64 vector, u64 rflags);
 /* Guest code may set it (in the guest) to act on each interrupt, e.g. EOI. */
 extern void (*volatile kl_irq_hook)(u64 vector);
 

@@ -49,6 +49,7 @@ asm(".pushsection .text\n"
 	"  pushq %rdi\n  pushq %r8\n  pushq %r9\n  pushq %r10\n"
 	"  pushq %r11\n"
 	"  movq 72(%rsp), %rdi\n"
+	"  movq 96(%rsp), %rsi\n"	/* the interrupted RFLAGS */
 	"  subq $8, %rsp\n"
 	"  call kl_guest_irq\n"
 	"  addq $8, %rsp\n"
@@ -72,11 +73,15 @@ extern char kl_irq_stubs[];
 
 volatile u64 kl_irq_count;
 volatile u64 kl_irq_last;
+volatile u64 kl_irq_masked;
 void (*volatile kl_irq_hook)(u64 vector);
 
 /* Runs in the guest for each interrupt on vectors 32-255. */
-KL_NO_VECTOR void kl_guest_irq(u64 vector)
+KL_NO_VECTOR void kl_guest_irq(u64 vector, u64 rflags)
 {
+	/* A maskable interrupt never interrupts code running with IF clear. */
+	if (!(rflags & BIT(9)))
+		kl_irq_masked++;
 	kl_irq_count++;
 	kl_irq_last = vector;
 	if (kl_irq_hook)
