@@ -74,6 +74,12 @@ static u8 *keel_xsave_image(struct keel_vcpu *vcpu)
 	if (!keel_fpu_guest_supported_xcr0())
 		*(u64 *)(img + XS_XSTATE_BV) = XFEATURE_MASK_FP |
 					      XFEATURE_MASK_SSE;
+	/*
+	 * As KVM: only components the guest's CPUID allows, so that the
+	 * image goes back through SET_XSAVE. A CPU may report others in
+	 * use (QEMU's emulated XSAVE reports every one).
+	 */
+	*(u64 *)(img + XS_XSTATE_BV) &= keel_xstate_allowed(vcpu);
 	keel_xsave_normalize(img);
 	return img;
 }

@@ -164,6 +164,62 @@ static void bad_input(struct kl_vcpu *vcpu, bool avx)
 	kl_ok(!memcmp(&ca, &cb, sizeof(ca)), "failed SET_XCRS changed nothing");
 }
 
+static void guest_sse(void)
+{
+	static const u8 v[16] __aligned(16) = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+
+	asm volatile("movaps %0, %%xmm3" :: "m"(v));
+	GUEST_SYNC(0);
+	GUEST_DONE();
+}
+
+/*
+ * A guest whose CPUID has no XSAVE (QEMU's default CPU model): GET_XSAVE
+ * reports x87 and SSE only, whatever the CPU tracks, and goes back
+ * through SET_XSAVE. QEMU puts the state back after every
+ * cpu_synchronize_state().
+ */
+static void test_no_xsave_guest(void)
+{
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_sse, 1,
+					     &vcpu);
+	struct keel_xsave x, x2;
+	struct kl_cpuid cpuid;
+	struct kl_ucall uc;
+	u64 bv;
+	u32 i, n = 0;
+	int r;
+
+	kl_get_supported_cpuid(vm, &cpuid);
+	for (i = 0; i < cpuid.h.nent; i++) {
+		struct keel_cpuid_entry2 *e = &cpuid.e[i];
+
+		if (e->function == 0xd)
+			continue;
+		if (e->function == 1)
+			e->ecx &= ~(BIT(26) | BIT(27) | BIT(28));
+		if (e->function == 7 && e->index == 0)
+			e->ebx &= ~BIT(5);	/* AVX2 */
+		cpuid.e[n++] = *e;
+	}
+	cpuid.h.nent = n;
+	KL_REQUIRE(!kl_ioctlp(vcpu->fd, KEEL_SET_CPUID2, &cpuid), "SET_CPUID2");
+	KL_REQUIRE(kl_run_ucall(vcpu, &uc) == KL_UCALL_SYNC, "sync");
+	r = xsave_get(vcpu, &x);
+	memcpy(&bv, (u8 *)x.region + 512, sizeof(bv));
+	kl_ok(!r && !(bv & ~3ULL),
+	      "no XSAVE in CPUID: GET_XSAVE's XSTATE_BV %#llx is x87/SSE only",
+	      (unsigned long long)bv);
+	r = xsave_set(vcpu, &x);
+	r |= xsave_get(vcpu, &x2);
+	kl_ok(!r && !memcmp(&x, &x2, sizeof(x)),
+	      "no XSAVE in CPUID: GET, SET, GET is an identity (%s)",
+	      kl_errstr(r));
+	kl_ok(kl_run_ucall(vcpu, &uc) == KL_UCALL_DONE, "the guest goes on");
+	kl_vm_free(vm);
+}
+
 int main(void)
 {
 	struct kl_vcpu *vcpu;
@@ -242,5 +298,6 @@ int main(void)
 	kl_ok(kl_run_ucall(vcpu, &uc) == KL_UCALL_DONE, "the guest finishes");
 	kl_vcpu_free(vcpu);
 	kl_vm_free(vm);
+	test_no_xsave_guest();
 	return kl_finish();
 }
