@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Create and destroy 3000 VMs (each with a vCPU and a memslot, every
- * 50th also running a guest) without leaking kernel memory. Free memory
- * moves by a few MiB on its own (per-CPU page lists); a page leaked per VM
- * would be 12 MiB.
+ * 50th also running a guest), twice, without leaking kernel memory. Free
+ * memory moves by a few MiB on its own (per-CPU page lists; 8 MiB was
+ * seen once), but only now and then; a page leaked per VM would take
+ * 12 MiB in each batch. So one batch of the two may exceed the budget.
  */
 #include <unistd.h>
 
@@ -64,8 +65,8 @@ static bool one_vm(bool run)
 
 int main(void)
 {
-	long before, after;
-	int i, ran = 0;
+	long free_kb[3];
+	int b, i, ran = 0;
 
 	/*
 	 * Warm up: let the slab caches and per-CPU lists grow to their
@@ -75,18 +76,21 @@ int main(void)
 	for (i = 0; i < 500; i++)
 		one_vm(i % 50 == 0);
 	drop_page_cache();
-	before = mem_free_kb();
-	for (i = 0; i < ROUNDS; i++)
-		if (i % 50 == 0)
-			ran += one_vm(true);
-		else
-			one_vm(false);
-	drop_page_cache();
-	after = mem_free_kb();
-	kl_ok(ran == ROUNDS / 50, "%d VMs created and destroyed, %d ran a guest",
-	      ROUNDS, ran);
-	kl_ok(before - after < BUDGET_KB,
-	      "free memory before %ld kB, after %ld kB: under %d kB lost",
-	      before, after, BUDGET_KB);
+	free_kb[0] = mem_free_kb();
+	for (b = 1; b <= 2; b++) {
+		for (i = 0; i < ROUNDS; i++)
+			if (i % 50 == 0)
+				ran += one_vm(true);
+			else
+				one_vm(false);
+		drop_page_cache();
+		free_kb[b] = mem_free_kb();
+	}
+	kl_ok(ran == 2 * ROUNDS / 50, "%d VMs created and destroyed, %d ran a guest",
+	      2 * ROUNDS, ran);
+	kl_ok(free_kb[0] - free_kb[1] < BUDGET_KB ||
+	      free_kb[1] - free_kb[2] < BUDGET_KB,
+	      "free memory %ld, %ld, %ld kB: a batch of %d VMs lost under %d kB",
+	      free_kb[0], free_kb[1], free_kb[2], ROUNDS, BUDGET_KB);
 	return kl_finish();
 }
