@@ -110,6 +110,17 @@ out:
 	return r;
 }
 
+/*
+ * keel ends RUN with KEEL_EXIT_INTERNAL_ERROR on every emulation failure,
+ * which is what enabling asks for; 0, KVM's "may inject #UD instead",
+ * changes nothing either.
+ */
+static int keel_enable_exit_on_emulation_failure(struct keel_vm *vm,
+						 const struct keel_enable_cap *cap)
+{
+	return cap->args[0] > 1 ? -EINVAL : 0;
+}
+
 static const struct keel_cap keel_caps[] = {
 	{ KEEL_CAP_USER_MEMORY, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_EXT_CPUID, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
@@ -155,6 +166,8 @@ static const struct keel_cap keel_caps[] = {
 	  keel_arch_enable_split_irqchip, 1 },
 	{ KEEL_CAP_TSC_DEADLINE_TIMER, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_VAPIC, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_EXIT_ON_EMULATION_FAILURE, KEEL_SCOPE_VM, false,
+	  keel_cap_one, keel_enable_exit_on_emulation_failure, 1 },
 	{ KEEL_CAP_IRQ_ROUTING, KEEL_SCOPE_SYSTEM, false, keel_cap_irq_routes },
 	{ KEEL_CAP_SIGNAL_MSI, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_IRQFD, KEEL_SCOPE_SYSTEM, false, keel_cap_one },

@@ -66,6 +66,7 @@
 #define KEEL_CAP_EXCEPTION_PAYLOAD	164
 #define KEEL_CAP_GET_MSR_FEATURES	153
 #define KEEL_CAP_SET_GUEST_DEBUG2	195
+#define KEEL_CAP_EXIT_ON_EMULATION_FAILURE 204
 #define KEEL_CAP_XSAVE2			208
 
 /* keel-only capabilities live far above anything KVM will allocate. */

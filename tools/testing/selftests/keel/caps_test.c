@@ -534,6 +534,43 @@ static bool use_get_tsc_khz(long v)
 	return v == 1 && khz > 0;
 }
 
+static void guest_crc32_mmio(void)
+{
+	u32 v = 0;
+
+	asm volatile("crc32l (%1), %0" : "+r"(v) : "r"(KL_MMIO_BASE) : "memory");
+	GUEST_DONE();
+}
+
+/*
+ * Enabled, an MMIO access by an instruction that is not emulated (CRC32)
+ * ends RUN with the emulation_failure layout; args[0] 2 is refused.
+ */
+static bool use_exit_on_emulation_failure(long v)
+{
+	static const u8 crc32[] = { 0xf2, 0x0f, 0x38, 0xf1 };
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_crc32_mmio,
+					     1, &vcpu);
+	struct keel_run *run = vcpu->run;
+	bool ok;
+
+	ok = !enable_cap(vm->fd, KEEL_CAP_EXIT_ON_EMULATION_FAILURE, 1) &&
+	     enable_cap(vm->fd, KEEL_CAP_EXIT_ON_EMULATION_FAILURE, 2) ==
+	     -EINVAL && !kl_vcpu_run(vcpu) &&
+	     run->exit_reason == KEEL_EXIT_INTERNAL_ERROR &&
+	     run->emulation_failure.suberror == KEEL_INTERNAL_ERROR_EMULATION &&
+	     (run->emulation_failure.flags &
+	      KEEL_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) &&
+	     run->emulation_failure.insn_size >= sizeof(crc32) &&
+	     !memcmp(run->emulation_failure.insn_bytes, crc32, sizeof(crc32));
+	if (!ok)
+		kl_diag("EXIT_ON_EMULATION_FAILURE: %s", kl_describe_exit(vcpu));
+	kl_vcpu_free(vcpu);	/* caps_test reloads keel: no fd may stay */
+	kl_vm_free(vm);
+	return v == 1 && ok;
+}
+
 /* Enabling it makes GET_VCPU_EVENTS report payloads; 0 turns it off. */
 static bool use_exception_payload(long v)
 {
@@ -949,6 +986,8 @@ static const struct {
 	{ KEEL_CAP_PIT2, "PIT2", use_pit2 },
 	{ KEEL_CAP_PIT_STATE2, "PIT_STATE2", use_pit_state2 },
 	{ KEEL_CAP_VAPIC, "VAPIC", use_vapic },
+	{ KEEL_CAP_EXIT_ON_EMULATION_FAILURE, "EXIT_ON_EMULATION_FAILURE",
+	  use_exit_on_emulation_failure },
 };
 
 static int find_check(u32 nr)
