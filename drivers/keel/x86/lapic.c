@@ -827,15 +827,9 @@ long keel_lapic_set_state(struct keel_vcpu *vcpu, const void __user *u)
 	keel_apic_update_ppr(apic);
 	apic->routing_gen = 0;
 	apic->timer_mode = reg_get(apic, APIC_LVTT) & KEEL_LVT_TIMER_MODE;
-	/*
-	 * A running timer carries on from the saved current count; a
-	 * periodic one whose count read 0 was just reloading.
-	 */
-	if (apic->timer_mode == APIC_LVT_TIMER_PERIODIC && !tmcct)
-		tmcct = reg_get(apic, APIC_TMICT);
 	if (reg_get(apic, APIC_TMICT) &&
 	    apic->timer_mode != APIC_LVT_TIMER_TSCDEADLINE)
-		keel_lapic_timer_start(apic, tmcct);
+		keel_lapic_timer_restore(apic, tmcct);
 	set_bit(KEEL_REQ_EVENT, &vcpu->requests);
 out:
 	kfree(s);

@@ -83,6 +83,25 @@ void keel_lapic_timer_start(struct keel_lapic *apic, u32 count)
 	keel_timer_arm(apic, count * tick);
 }
 
+/*
+ * SET_LAPIC: carry on from the saved current count, as KVM does. A count
+ * of 0 means a periodic timer was reloading, and a one-shot one is due
+ * now (QEMU's APIC model keeps no count and always sends 0: an early
+ * interrupt beats a lost one); a count beyond TMICT is cut to it.
+ */
+void keel_lapic_timer_restore(struct keel_lapic *apic, u32 tmcct)
+{
+	u32 tmict = keel_timer_reg(apic, APIC_TMICT);
+
+	if (!tmcct && apic->timer_mode != APIC_LVT_TIMER_PERIODIC) {
+		keel_lapic_timer_start(apic, 0);
+		atomic_inc(&apic->timer_fired);
+		set_bit(KEEL_REQ_EVENT, &apic->vcpu->requests);
+		return;
+	}
+	keel_lapic_timer_start(apic, tmcct && tmcct <= tmict ? tmcct : tmict);
+}
+
 /* TMCCT: what is left of the current period, in ticks. */
 u32 keel_lapic_timer_current(struct keel_lapic *apic)
 {

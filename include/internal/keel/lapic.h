@@ -125,6 +125,7 @@ long keel_x86_signal_msi(struct keel_vm *vm, const struct keel_msi __user *u);
 void keel_lapic_timer_init(struct keel_lapic *apic);
 void keel_lapic_timer_cancel(struct keel_lapic *apic);
 void keel_lapic_timer_start(struct keel_lapic *apic, u32 count);
+void keel_lapic_timer_restore(struct keel_lapic *apic, u32 tmcct);
 u32 keel_lapic_timer_current(struct keel_lapic *apic);
 void keel_lapic_timer_lvtt_written(struct keel_lapic *apic);
 void keel_lapic_timer_deliver(struct keel_lapic *apic);

@@ -202,6 +202,44 @@ static void guest_state(void)
 	GUEST_DONE();
 }
 
+/* Spin with interrupts on for up to @us or until @vector arrived. */
+static u64 spin_for_vec(u8 vector, u64 khz, u64 us)
+{
+	u64 t0 = rdtsc();
+
+	asm volatile("sti" ::: "memory");
+	while (!vec_count[vector] && rdtsc() - t0 < khz * us / 1000)
+		asm volatile("pause" ::: "memory");
+	asm volatile("cli" ::: "memory");
+	return vec_count[vector];
+}
+
+/*
+ * A one-shot timer nine minutes away (TMICT ~0 divided by 128) that the
+ * host restores with SET_LAPIC, then a one-shot the guest left running.
+ */
+static void guest_timer_restore(u64 khz)
+{
+	kl_irq_hook = eoi_hook;
+	apic_write(R_SPIV, 0x1ff);
+	apic_write(R_TDCR, 0xa);
+	apic_write(R_LVTT, V_TIMER);
+	apic_write(R_TMICT, 0xffffffff);
+	GUEST_SYNC(0);
+	GUEST_SYNC(spin_for_vec(V_TIMER, khz, 1000000));
+	vec_count[V_TIMER] = 0;
+	apic_write(R_TMICT, 0xffffffff);
+	GUEST_SYNC(0);
+	GUEST_SYNC(spin_for_vec(V_TIMER, khz, 1000000));
+	vec_count[V_TIMER] = 0;
+	apic_write(R_LVTT, V_TIMER | PERIODIC);
+	apic_write(R_TMICT, 0xffffffff);
+	GUEST_SYNC(0);
+	GUEST_SYNC(spin_for_vec(V_TIMER, khz, 1000000));
+	apic_write(R_TMICT, 0);
+	GUEST_DONE();
+}
+
 static struct kl_vm *irqchip_vm(void *fn, u64 arg, struct kl_vcpu **vcpu)
 {
 	struct kl_vm *vm = kl_vm_create(KL_MEM_DEFAULT);
@@ -337,6 +375,50 @@ static void test_state(void)
 	      "SET_LAPIC without the ISR, then with it: GET gives it back");
 	kl_ok(kl_run_ucall(vcpu, &uc) == KL_UCALL_DONE,
 	      "the guest's EOI ends 0x81 and 0x82 follows");
+	kl_vm_free(vm);
+}
+
+/* SET_LAPIC with a timer register file @how; did it fire within 1 s? */
+static void restore_timer(struct kl_vcpu *vcpu, u32 tmict, u32 tmcct,
+			  const char *how)
+{
+	struct keel_lapic_state s;
+	struct kl_ucall uc;
+	int r;
+
+	KL_REQUIRE(kl_run_ucall(vcpu, &uc) == KL_UCALL_SYNC, "sync");
+	r = kl_ioctlp(vcpu->fd, KEEL_GET_LAPIC, &s);
+	KL_REQUIRE(!r, "GET_LAPIC: %s", kl_errstr(r));
+	memcpy(s.regs + R_TMICT, &tmict, 4);
+	memcpy(s.regs + R_TMCCT, &tmcct, 4);
+	r = kl_ioctlp(vcpu->fd, KEEL_SET_LAPIC, &s);
+	KL_REQUIRE(!r, "SET_LAPIC: %s", kl_errstr(r));
+	KL_REQUIRE(kl_run_ucall(vcpu, &uc) == KL_UCALL_SYNC, "sync");
+	kl_ok(uc.args[0] == 1, "SET_LAPIC, %s: %llu interrupts within 1 s",
+	      how, uc.args[0]);
+}
+
+/*
+ * QEMU's APIC model keeps no current count: its SET_LAPIC always carries
+ * TMCCT 0. A one-shot restored so fires at once (KVM's rule), rather
+ * than never; a count beyond TMICT is cut to TMICT.
+ */
+static void test_timer_restore(void)
+{
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm = irqchip_vm(guest_timer_restore, 0, &vcpu);
+	struct kl_ucall uc;
+	long khz = kl_ioctl(vcpu->fd, KEEL_GET_TSC_KHZ, 0);
+
+	KL_REQUIRE(khz > 0, "GET_TSC_KHZ: %s", kl_errstr(khz));
+	kl_vcpu_setup_long_mode(vcpu, guest_timer_restore, khz, 0);
+	restore_timer(vcpu, 0xffffffff, 0,
+		      "one-shot with TMCCT 0 fires at once");
+	restore_timer(vcpu, 100000, 0xffffffff,
+		      "one-shot with TMCCT > TMICT counts TMICT (12.8 ms)");
+	restore_timer(vcpu, 200000, 0,
+		      "periodic with TMCCT 0 counts a full period (25.6 ms)");
+	kl_ok(kl_run_ucall(vcpu, &uc) == KL_UCALL_DONE, "the guest finished");
 	kl_vm_free(vm);
 }
 
@@ -476,6 +558,7 @@ int main(void)
 	test_x2apic();
 	test_state();
 	test_moving();
+	test_timer_restore();
 	test_bad_input();
 	return kl_finish();
 }
