@@ -177,6 +177,7 @@ static const struct keel_cap keel_caps[] = {
 	{ KEEL_CAP_IRQFD_RESAMPLE, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_PIT2, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	{ KEEL_CAP_PIT_STATE2, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
+	{ KEEL_CAP_REINJECT_CONTROL, KEEL_SCOPE_SYSTEM, false, keel_cap_one },
 	/* Experimental until the in-kernel LAPIC decides how a guest halted
 	 * in guest mode is woken (issue 5).
 	 */

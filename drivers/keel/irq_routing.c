@@ -210,27 +210,3 @@ long keel_vm_irq_line(struct keel_vm *vm, struct keel_irq_level __user *u,
 		return -EFAULT;
 	return 0;
 }
-
-/*
- * The guest acknowledged (EOI) pin @pin of interrupt controller @irqchip:
- * resampling irqfds of the GSIs routed to it lower their line and tell
- * userspace.
- */
-void keel_irq_acked(struct keel_vm *vm, u32 irqchip, u32 pin)
-{
-	const struct keel_irq_table *rt;
-	u32 i;
-
-	if (list_empty(&vm->resamplers))
-		return;
-	rcu_read_lock();
-	rt = rcu_dereference(vm->irq_routing);
-	for (i = 0; rt && i < rt->nr; i++) {
-		const struct keel_irq_route *r = &rt->e[i];
-
-		if (r->type == KEEL_IRQ_ROUTING_IRQCHIP &&
-		    r->irqchip.irqchip == irqchip && r->irqchip.pin == pin)
-			keel_irqfd_resample(vm, r->gsi);
-	}
-	rcu_read_unlock();
-}

@@ -161,6 +161,7 @@ int keel_vm_create(unsigned long type)
 	spin_lock_init(&vm->irqfds_lock);
 	INIT_LIST_HEAD(&vm->irqfds);
 	INIT_LIST_HEAD(&vm->resamplers);
+	INIT_HLIST_HEAD(&vm->irq_notifiers);
 	INIT_LIST_HEAD(&vm->ioeventfds);
 	xa_init_flags(&vm->vcpus, XA_FLAGS_ALLOC);
 	vm->mm = current->mm;

@@ -177,7 +177,7 @@ static u32 ioapic_read_indirect(struct keel_ioapic *io)
 static void ioapic_write_indirect(struct keel_ioapic *io, u32 val)
 {
 	u32 sel = io->s.ioregsel, n = (sel - IOAPIC_REDTBL) / 2;
-	u64 *e, w;
+	u64 *e, w, was;
 
 	if (sel == IOAPIC_ID) {
 		io->s.id = (val >> 24) & 0xf;
@@ -186,6 +186,7 @@ static void ioapic_write_indirect(struct keel_ioapic *io, u32 val)
 	if (sel < IOAPIC_REDTBL || n >= KEEL_IOAPIC_NUM_PINS)
 		return;
 	e = &io->s.redirtbl[n];
+	was = *e;
 	if (sel & 1)
 		w = (*e & 0xffffffffULL) | ((u64)val << 32);
 	else
@@ -195,6 +196,9 @@ static void ioapic_write_indirect(struct keel_ioapic *io, u32 val)
 	if (!rte_level(*e))
 		*e &= ~RTE_REMOTE_IRR;
 	ioapic_update_vectors(io);
+	if ((was ^ *e) & RTE_MASKED)
+		keel_irq_mask_changed(io->vm, KEEL_IRQCHIP_IOAPIC, n,
+				      *e & RTE_MASKED);
 	/* A level line held back by the mask goes out once unmasked. */
 	if (rte_level(*e) && (io->s.irr & BIT(n)))
 		ioapic_service(io, n);

@@ -277,12 +277,29 @@ static void pic_write_cmd(struct keel_pic *pic, int chip, u8 val)
 	}
 }
 
-/* OCW1 once initialised; ICW2-4 during initialisation. */
-static void pic_write_data(struct keel_pic_state *c, u8 val)
+/* OCW1: a new mask; the GSIs of pins it (un)masks hear of it. */
+static void pic_ocw1(struct keel_pic *pic, int chip, u8 val)
 {
+	u8 diff = pic->s[chip].imr ^ val;
+	int pin;
+
+	pic->s[chip].imr = val;
+	for (pin = 0; diff; pin++, diff >>= 1)
+		if (diff & 1)
+			keel_irq_mask_changed(pic->vm, chip == PIC_MASTER ?
+					      KEEL_IRQCHIP_PIC_MASTER :
+					      KEEL_IRQCHIP_PIC_SLAVE, pin,
+					      val & BIT(pin));
+}
+
+/* OCW1 once initialised; ICW2-4 during initialisation. */
+static void pic_write_data(struct keel_pic *pic, int chip, u8 val)
+{
+	struct keel_pic_state *c = &pic->s[chip];
+
 	switch (c->init_state) {
 	case 0:
-		c->imr = val;
+		pic_ocw1(pic, chip, val);
 		break;
 	case 1:
 		c->irq_base = val & 0xf8;
@@ -326,7 +343,7 @@ static int pic_io_write(struct keel_vcpu *vcpu, struct keel_io_device *dev,
 	if (i == 2)
 		pic->s[addr & 1].elcr = v & pic->s[addr & 1].elcr_mask;
 	else if (addr & 1)
-		pic_write_data(&pic->s[i], v);
+		pic_write_data(pic, i, v);
 	else
 		pic_write_cmd(pic, i, v);
 	pic_update(pic);

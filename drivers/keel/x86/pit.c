@@ -6,9 +6,11 @@
  * loaded (count_load_time, CLOCK_MONOTONIC ns), so reading a counter is
  * arithmetic on the clock. Channel 0 raises GSI 0 on a hardirq hrtimer:
  * each period in modes 2 and 3 (at least 200 us, as KVM), once in modes
- * 0, 1 and 4. A tick the guest has not taken when the next comes is
- * lost: keel does not reinject (KVM's KVM_REINJECT_CONTROL is not
- * offered). Channel 2's gate and output are port 0x61's bits 0 and 5
+ * 0, 1 and 4. As KVM by default, ticks are reinjected: one at a time,
+ * the next when the guest acknowledges the last, so a guest that had
+ * interrupts off still counts every tick; unmasking GSI 0 forgets the
+ * backlog. KEEL_REINJECT_CONTROL turns it off: a tick not taken by the
+ * next one is lost. Channel 2's gate and output are port 0x61's bits 0 and 5
  * with KEEL_PIT_SPEAKER_DUMMY; otherwise userspace owns port 0x61.
  */
 #include <linux/math64.h>
@@ -73,12 +75,49 @@ static int pit_out(const struct keel_pit_channel_state *c)
 	}
 }
 
+static void pit_reset_reinject(struct keel_pit *pit)
+{
+	atomic_set(&pit->pending, 0);
+	atomic_set(&pit->irq_ack, 1);
+}
+
+/* A tick on GSI 0; when reinjecting, only once the last was acknowledged. */
+static void pit_inject(struct keel_pit *pit)
+{
+	if (READ_ONCE(pit->reinject) && !atomic_xchg(&pit->irq_ack, 0))
+		return;
+	keel_irq_set(pit->vm, KEEL_IRQ_SRC_PIT, 0, true);
+	keel_irq_set(pit->vm, KEEL_IRQ_SRC_PIT, 0, false);
+}
+
+/* The guest acknowledged GSI 0: the next tick owed goes out now. */
+static void pit_acked(struct keel_irq_notifier *n)
+{
+	struct keel_pit *pit = container_of(n, struct keel_pit, notifier);
+
+	if (!READ_ONCE(pit->reinject))
+		return;
+	atomic_set(&pit->irq_ack, 1);
+	if (atomic_dec_if_positive(&pit->pending) > 0)
+		pit_inject(pit);
+}
+
+/* GSI 0 unmasked: the ticks missed while masked are not owed (as KVM). */
+static void pit_masked(struct keel_irq_notifier *n, bool masked)
+{
+	struct keel_pit *pit = container_of(n, struct keel_pit, notifier);
+
+	if (!masked)
+		pit_reset_reinject(pit);
+}
+
 static enum hrtimer_restart pit_fire(struct hrtimer *t)
 {
 	struct keel_pit *pit = container_of(t, struct keel_pit, timer);
 
-	keel_irq_set(pit->vm, KEEL_IRQ_SRC_PIT, 0, true);
-	keel_irq_set(pit->vm, KEEL_IRQ_SRC_PIT, 0, false);
+	if (READ_ONCE(pit->reinject))
+		atomic_inc(&pit->pending);
+	pit_inject(pit);
 	if (!pit->period_ns)
 		return HRTIMER_NORESTART;
 	hrtimer_forward_now(t, ns_to_ktime(pit->period_ns));
@@ -97,6 +136,8 @@ static void pit_arm(struct keel_pit *pit)
 
 	hrtimer_cancel(&pit->timer);
 	pit->period_ns = 0;
+	/* The old count's ticks are not owed any more. */
+	pit_reset_reinject(pit);
 	if (pit->s.flags & KEEL_PIT_FLAGS_HPET_LEGACY)
 		return;
 	switch (c->mode) {
@@ -360,6 +401,10 @@ long keel_x86_create_pit2(struct keel_vm *vm,
 		goto out;
 	spin_lock_init(&pit->lock);
 	pit->vm = vm;
+	pit->reinject = true;	/* KVM's default */
+	pit->notifier.gsi = 0;
+	pit->notifier.acked = pit_acked;
+	pit->notifier.masked = pit_masked;
 	hrtimer_init(&pit->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD);
 	pit->timer.function = pit_fire;
 	for (i = 0; i < 3; i++) {
@@ -382,6 +427,7 @@ long keel_x86_create_pit2(struct keel_vm *vm,
 		kfree(pit);
 		goto out;
 	}
+	keel_irq_notifier_register(vm, &pit->notifier);
 	WRITE_ONCE(vm->arch.pit, pit);
 out:
 	mutex_unlock(&vm->lock);
@@ -445,6 +491,33 @@ long keel_x86_set_pit2(struct keel_vm *vm,
 	return 0;
 }
 
+/*
+ * KEEL_REINJECT_CONTROL: turn tick reinjection on (the default) or off.
+ * keel only: KVM takes any non-zero value as on and ignores reserved.
+ */
+long keel_x86_reinject_control(struct keel_vm *vm,
+			       const struct keel_reinject_control __user *u)
+{
+	struct keel_reinject_control c;
+	struct keel_pit *pit;
+	unsigned long flags;
+
+	if (copy_from_user(&c, u, sizeof(c)))
+		return -EFAULT;
+	pit = keel_vm_pit(vm);
+	if (!pit)
+		return -ENXIO;
+	if (c.pit_reinject > 1 || memchr_inv(c.reserved, 0, sizeof(c.reserved)))
+		return -EINVAL;
+	spin_lock_irqsave(&pit->lock, flags);
+	/* Either way, start with no backlog and the line free. */
+	if (pit->reinject != c.pit_reinject)
+		pit_reset_reinject(pit);
+	WRITE_ONCE(pit->reinject, c.pit_reinject);
+	spin_unlock_irqrestore(&pit->lock, flags);
+	return 0;
+}
+
 /* VM teardown, before the PIC and IOAPIC its timer raises lines on. */
 void keel_pit_free(struct keel_vm *vm)
 {
@@ -453,6 +526,7 @@ void keel_pit_free(struct keel_vm *vm)
 	if (!pit)
 		return;
 	hrtimer_cancel(&pit->timer);
+	keel_irq_notifier_unregister(vm, &pit->notifier);
 	mutex_lock(&vm->io_lock);
 	keel_io_bus_unregister(vm, KEEL_PIO_BUS, &pit->dev[0]);
 	keel_io_bus_unregister(vm, KEEL_PIO_BUS, &pit->dev[1]);

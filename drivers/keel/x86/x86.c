@@ -149,6 +149,8 @@ long keel_arch_vm_ioctl(struct keel_vm *vm, unsigned int cmd,
 		return keel_x86_get_pit2(vm, (void __user *)arg);
 	case KEEL_SET_PIT2:
 		return keel_x86_set_pit2(vm, (void __user *)arg);
+	case KEEL_REINJECT_CONTROL:
+		return keel_x86_reinject_control(vm, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -123,6 +123,8 @@ struct keel_vm {
 	struct list_head irqfds;
 	/* Resampling irqfds by GSI: RCU readers, writers irqfds_lock. */
 	struct list_head resamplers;
+	/* keel_irq_notifiers: RCU readers, writers irq_lock. */
+	struct hlist_head irq_notifiers;
 
 	/* Scratch mask for kicks, under kick_lock. */
 	spinlock_t kick_lock;
@@ -222,7 +224,22 @@ const struct keel_irq_route *keel_irq_routes(const struct keel_irq_table *rt,
 int keel_irq_set(struct keel_vm *vm, int src, u32 gsi, bool level);
 long keel_vm_irq_line(struct keel_vm *vm, struct keel_irq_level __user *u,
 		      bool status);
+
+/* irq_notify.c: a device's interest in GSI @gsi's acks and mask. */
+struct keel_irq_notifier {
+	struct hlist_node link;
+	u32 gsi;
+	void (*acked)(struct keel_irq_notifier *n);
+	void (*masked)(struct keel_irq_notifier *n, bool masked);
+};
+
 void keel_irq_acked(struct keel_vm *vm, u32 irqchip, u32 pin);
+void keel_irq_mask_changed(struct keel_vm *vm, u32 irqchip, u32 pin,
+			   bool masked);
+void keel_irq_notifier_register(struct keel_vm *vm,
+				struct keel_irq_notifier *n);
+void keel_irq_notifier_unregister(struct keel_vm *vm,
+				  struct keel_irq_notifier *n);
 
 /* mmu_notifier.c */
 int keel_vm_mmu_notifier_register(struct keel_vm *vm);

@@ -78,6 +78,11 @@ struct keel_ioapic {
  *	which changes only while the timer is cancelled
  * @period_ns: channel 0's period, 0 for a one-shot count
  * @dev: the PIT's ports and, with KEEL_PIT_SPEAKER_DUMMY, port 0x61
+ * @reinject: owe missed ticks (KEEL_REINJECT_CONTROL); written under
+ *	@lock, read without it, as are the two atomics (as KVM's)
+ * @pending: ticks owed: fired, not yet acknowledged
+ * @irq_ack: the last tick sent was acknowledged: the next may go
+ * @notifier: GSI 0's acknowledgements and mask changes
  */
 struct keel_pit {
 	spinlock_t lock;	/* guards the rest */
@@ -87,6 +92,10 @@ struct keel_pit {
 	struct hrtimer timer;
 	u64 period_ns;
 	struct keel_io_device dev[2];
+	bool reinject;
+	atomic_t pending;
+	atomic_t irq_ack;
+	struct keel_irq_notifier notifier;
 };
 
 /* pic.c */
@@ -113,6 +122,8 @@ long keel_x86_create_pit2(struct keel_vm *vm,
 long keel_x86_get_pit2(struct keel_vm *vm, struct keel_pit_state2 __user *u);
 long keel_x86_set_pit2(struct keel_vm *vm,
 		       const struct keel_pit_state2 __user *u);
+long keel_x86_reinject_control(struct keel_vm *vm,
+			       const struct keel_reinject_control __user *u);
 void keel_pit_free(struct keel_vm *vm);
 
 /* irq_routes.c */

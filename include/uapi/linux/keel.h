@@ -36,6 +36,7 @@
 #define KEEL_CAP_IRQ_INJECT_STATUS	26
 #define KEEL_CAP_PIT2			33
 #define KEEL_CAP_PIT_STATE2		35
+#define KEEL_CAP_REINJECT_CONTROL	24
 #define KEEL_CAP_SIGNAL_MSI		77
 #define KEEL_CAP_IOEVENTFD		36
 #define KEEL_CAP_IOEVENTFD_NO_LENGTH	100
@@ -634,6 +635,12 @@ struct keel_pit_state2 {
 
 #define KEEL_PIT_FLAGS_HPET_LEGACY	0x00000001
 
+/* KEEL_REINJECT_CONTROL: the PIT's missed ticks */
+struct keel_reinject_control {
+	__u8 pit_reinject;	/* 1: reinject (the default), 0: drop */
+	__u8 reserved[31];	/* must be 0 */
+};
+
 /* KEEL_IOEVENTFD: signal an eventfd when the guest writes an address */
 struct keel_ioeventfd {
 	__u64 datamatch;	/* with KEEL_IOEVENTFD_FLAG_DATAMATCH */
@@ -681,6 +688,8 @@ struct keel_enable_cap {
 #define KEEL_CREATE_PIT2		_IOW(KEELIO, 0x77, struct keel_pit_config)
 #define KEEL_GET_PIT2			_IOR(KEELIO, 0x9f, struct keel_pit_state2)
 #define KEEL_SET_PIT2			_IOW(KEELIO, 0xa0, struct keel_pit_state2)
+/* _IO as KVM's, though it reads a struct keel_reinject_control */
+#define KEEL_REINJECT_CONTROL		_IO(KEELIO, 0x71)
 #define KEEL_SET_GSI_ROUTING		_IOW(KEELIO, 0x6a, struct keel_irq_routing)
 #define KEEL_IRQFD			_IOW(KEELIO, 0x76, struct keel_irqfd)
 #define KEEL_IOEVENTFD			_IOW(KEELIO, 0x79, struct keel_ioeventfd)

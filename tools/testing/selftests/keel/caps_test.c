@@ -910,6 +910,23 @@ static bool use_pit2(long v)
 	return v == 1 && !r && s.channels[0].count == 0x10000;
 }
 
+/* REINJECT_CONTROL switches a PIT's reinjection; without a PIT, -ENXIO. */
+static bool use_reinject_control(long v)
+{
+	struct keel_reinject_control c = { 0 };
+	struct keel_pit_config cfg = { 0 };
+	int vm = create_vm(), r, nopit;
+
+	r = kl_ioctl(vm, KEEL_CREATE_IRQCHIP, 0);
+	nopit = kl_ioctl(vm, KEEL_REINJECT_CONTROL, (unsigned long)&c);
+	r = r ?: kl_ioctl(vm, KEEL_CREATE_PIT2, (unsigned long)&cfg);
+	r = r ?: kl_ioctl(vm, KEEL_REINJECT_CONTROL, (unsigned long)&c);
+	c.pit_reinject = 1;
+	r = r ?: kl_ioctl(vm, KEEL_REINJECT_CONTROL, (unsigned long)&c);
+	close(vm);
+	return v == 1 && !r && nopit == -ENXIO;
+}
+
 /* SET_PIT2 takes a state GET_PIT2 then reports. */
 static bool use_pit_state2(long v)
 {
@@ -985,6 +1002,7 @@ static const struct {
 	{ KEEL_CAP_IRQFD_RESAMPLE, "IRQFD_RESAMPLE", use_irqfd_resample },
 	{ KEEL_CAP_PIT2, "PIT2", use_pit2 },
 	{ KEEL_CAP_PIT_STATE2, "PIT_STATE2", use_pit_state2 },
+	{ KEEL_CAP_REINJECT_CONTROL, "REINJECT_CONTROL", use_reinject_control },
 	{ KEEL_CAP_VAPIC, "VAPIC", use_vapic },
 	{ KEEL_CAP_EXIT_ON_EMULATION_FAILURE, "EXIT_ON_EMULATION_FAILURE",
 	  use_exit_on_emulation_failure },

@@ -395,7 +395,7 @@ static void restore_timer(struct kl_vcpu *vcpu, u32 tmict, u32 tmcct,
 	KL_REQUIRE(!r, "SET_LAPIC: %s", kl_errstr(r));
 	KL_REQUIRE(kl_run_ucall(vcpu, &uc) == KL_UCALL_SYNC, "sync");
 	kl_ok(uc.args[0] == 1, "SET_LAPIC, %s: %llu interrupts within 1 s",
-	      how, uc.args[0]);
+	      how, (unsigned long long)uc.args[0]);
 }
 
 /*
