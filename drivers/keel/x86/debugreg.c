@@ -13,6 +13,7 @@
 #include <linux/uaccess.h>
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
+#include <asm/hw_breakpoint.h>
 
 #include <keel/core.h>
 
@@ -45,16 +46,39 @@ static bool keel_db_loaded(struct keel_vcpu *vcpu)
 	       vcpu->arch.db_active;
 }
 
-void keel_x86_load_guest_db(struct keel_vcpu *vcpu)
+/*
+ * Loads the guest's DR0-3, if it needs them, into @host_db the host's
+ * when host breakpoints (perf, ptrace) are armed on this CPU. Returns
+ * whether it saved them: keel_x86_restore_host_db() must then put them
+ * back. (hw_breakpoint_restore() is kept for KVM's modules on 7.x.)
+ */
+bool keel_x86_load_guest_db(struct keel_vcpu *vcpu, unsigned long *host_db)
 {
 	u64 *db = keel_x86_active_db(vcpu);
+	bool saved = false;
 
 	if (!keel_db_loaded(vcpu))
-		return;
+		return false;
+	if (hw_breakpoint_active()) {
+		get_debugreg(host_db[0], 0);
+		get_debugreg(host_db[1], 1);
+		get_debugreg(host_db[2], 2);
+		get_debugreg(host_db[3], 3);
+		saved = true;
+	}
 	set_debugreg(db[0], 0);
 	set_debugreg(db[1], 1);
 	set_debugreg(db[2], 2);
 	set_debugreg(db[3], 3);
+	return saved;
+}
+
+void keel_x86_restore_host_db(const unsigned long *host_db)
+{
+	set_debugreg(host_db[0], 0);
+	set_debugreg(host_db[1], 1);
+	set_debugreg(host_db[2], 2);
+	set_debugreg(host_db[3], 3);
 }
 
 void keel_x86_save_guest_db(struct keel_vcpu *vcpu)

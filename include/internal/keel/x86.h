@@ -332,7 +332,8 @@ long keel_x86_set_vcpu_events(struct keel_vcpu *vcpu,
 
 /* debugreg.c */
 void keel_x86_debugreg_reset(struct keel_vcpu *vcpu);
-void keel_x86_load_guest_db(struct keel_vcpu *vcpu);
+bool keel_x86_load_guest_db(struct keel_vcpu *vcpu, unsigned long *host_db);
+void keel_x86_restore_host_db(const unsigned long *host_db);
 void keel_x86_save_guest_db(struct keel_vcpu *vcpu);
 void keel_x86_db_set_active(struct keel_vcpu *vcpu, bool active);
 void keel_x86_db_settle(struct keel_vcpu *vcpu);

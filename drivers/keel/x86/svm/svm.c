@@ -703,7 +703,8 @@ static void keel_svm_enter_guest(struct keel_vcpu *vcpu)
 	struct keel_svm_cpu *sd = this_cpu_ptr(&keel_svm_cpu);
 	struct vmcb *vmcb = svm->vmcb;
 	unsigned long *regs = vcpu->arch.regs;
-	unsigned long host_dr7;
+	unsigned long host_dr7, host_db[4];
+	bool host_db_saved;
 
 	keel_svm_pick_asid(svm);
 	/* RDTSCP runs natively when the guest's CPUID has it, else #UD. */
@@ -723,7 +724,7 @@ static void keel_svm_enter_guest(struct keel_vcpu *vcpu)
 	/* The host's DR7 cannot fire on the guest's DR0-3 from here on. */
 	if (host_dr7 & ~KEEL_DR7_INIT)
 		keel_set_dr7(KEEL_DR7_INIT);
-	keel_x86_load_guest_db(vcpu);
+	host_db_saved = keel_x86_load_guest_db(vcpu, host_db);
 	if (keel_svm_tcg_event_quirk &&
 	    (vmcb->control.event_inj & (EVTINJ_VALID | EVTINJ_TYPE_MASK)) ==
 	    (EVTINJ_VALID | EVTINJ_TYPE_INTR))
@@ -733,11 +734,11 @@ static void keel_svm_enter_guest(struct keel_vcpu *vcpu)
 
 	/* DR0-3 are not intercepted: the guest may have written them. */
 	keel_x86_save_guest_db(vcpu);
+	/* Host breakpoints (perf, ptrace) get their addresses, then DR7. */
+	if (host_db_saved)
+		keel_x86_restore_host_db(host_db);
 	if (keel_get_dr7() != host_dr7)
 		keel_set_dr7(host_dr7);
-	/* Host breakpoints (perf, ptrace) must see their addresses again. */
-	if (hw_breakpoint_active())
-		hw_breakpoint_restore();
 	keel_fpu_switch_xcr0_host(vcpu);
 	keel_stgi();
 

@@ -3,10 +3,15 @@
  * KEEL_GET/SET_DEBUGREGS: the guest reads the DR0-3, DR6 and DR7 that
  * userspace set, userspace reads back what the guest wrote, and a data
  * breakpoint set from userspace fires in the guest as a #DB with DR6
- * naming it. GET then SET then GET is an identity on a running guest;
+ * naming it. A host breakpoint keeps working after a guest used DR0-3.
+ * GET then SET then GET is an identity on a running guest;
  * bad input is refused and changes nothing.
  */
 #include <errno.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "keel_util.h"
 #include "ucall.h"
@@ -117,6 +122,71 @@ static void guest_first_use(void)
 	GUEST_SYNC(read_dr(0));
 	GUEST_SYNC(read_dr(7));
 	GUEST_DONE();
+}
+
+/* A guest that keeps its own DR0-3 loaded across exits. */
+static void guest_own_breakpoints(void)
+{
+	write_dr(0, 0x1000);
+	write_dr(1, 0x2000);
+	write_dr(2, 0x3000);
+	write_dr(3, 0x4000);
+	for (int i = 0; i < 3; i++)
+		GUEST_SYNC(read_dr(0));
+	GUEST_DONE();
+}
+
+static volatile u64 host_var;
+
+/* Writes to host_var that a host breakpoint on it has counted. */
+static u64 host_writes_seen(int fd, int n)
+{
+	u64 count = 0;
+
+	for (int i = 0; i < n; i++)
+		host_var = i;
+	KL_REQUIRE(read(fd, &count, sizeof(count)) == sizeof(count),
+		   "read perf count");
+	return count;
+}
+
+/*
+ * A host breakpoint (perf, as a debugger sets) on the VMM's own memory
+ * keeps firing after a guest that uses DR0-3 ran on the same thread.
+ */
+static void test_host_breakpoint(void)
+{
+	struct perf_event_attr pe = {
+		.type = PERF_TYPE_BREAKPOINT,
+		.size = sizeof(pe),
+		.bp_type = HW_BREAKPOINT_W,
+		.bp_addr = (unsigned long)&host_var,
+		.bp_len = HW_BREAKPOINT_LEN_8,
+		.exclude_kernel = 1,
+		.exclude_hv = 1,
+	};
+	struct kl_vcpu *vcpu;
+	struct kl_vm *vm;
+	struct kl_ucall uc;
+	u64 before, after;
+	int fd, syncs = 0;
+
+	fd = syscall(SYS_perf_event_open, &pe, 0, -1, -1, 0);
+	if (fd < 0) {
+		kl_skip("no hardware breakpoint for perf here: %s", strerror(errno));
+		return;
+	}
+	before = host_writes_seen(fd, 10);
+	vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_own_breakpoints, 1, &vcpu);
+	while (kl_run_ucall(vcpu, &uc) == KL_UCALL_SYNC && uc.args[0] == 0x1000)
+		syncs++;
+	after = host_writes_seen(fd, 10);
+	kl_ok(before == 10 && after == 20 && syncs == 3,
+	      "a host breakpoint counts 10 writes, then 10 more after a guest ran with its own DR0-3 (%llu, %llu)",
+	      (unsigned long long)before, (unsigned long long)after);
+	close(fd);
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
 }
 
 static void get_dbg(struct kl_vcpu *vcpu, struct keel_debugregs *d)
@@ -282,6 +352,7 @@ int main(void)
 	kl_vm_free(vm);
 
 	test_first_use();
+	test_host_breakpoint();
 	test_bad_input();
 	return kl_finish();
 }
