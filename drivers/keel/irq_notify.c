@@ -8,6 +8,8 @@
  * userspace, and registered notifiers (the PIT's tick reinjection) run.
  * As KVM's ack and mask notifiers.
  */
+#include <linux/rculist.h>
+
 #include <keel/core.h>
 
 /*

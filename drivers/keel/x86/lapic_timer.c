@@ -13,6 +13,7 @@
 #include <asm/apicdef.h>
 #include <asm/tsc.h>
 
+#include <keel/compat.h>
 #include <keel/core.h>
 
 #define KEEL_LVT_TIMER_MODE	(3 << 17)
@@ -50,8 +51,8 @@ static enum hrtimer_restart keel_lapic_timer_fn(struct hrtimer *t)
 
 void keel_lapic_timer_init(struct keel_lapic *apic)
 {
-	hrtimer_init(&apic->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD);
-	apic->timer.function = keel_lapic_timer_fn;
+	keel_hrtimer_setup(&apic->timer, keel_lapic_timer_fn, CLOCK_MONOTONIC,
+			   HRTIMER_MODE_ABS_HARD);
 }
 
 void keel_lapic_timer_cancel(struct keel_lapic *apic)

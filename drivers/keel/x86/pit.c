@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include <keel/compat.h>
 #include <keel/core.h>
 #include <keel/irqchip.h>
 
@@ -405,8 +406,8 @@ long keel_x86_create_pit2(struct keel_vm *vm,
 	pit->notifier.gsi = 0;
 	pit->notifier.acked = pit_acked;
 	pit->notifier.masked = pit_masked;
-	hrtimer_init(&pit->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD);
-	pit->timer.function = pit_fire;
+	keel_hrtimer_setup(&pit->timer, pit_fire, CLOCK_MONOTONIC,
+			   HRTIMER_MODE_ABS_HARD);
 	for (i = 0; i < 3; i++) {
 		pit->s.channels[i].mode = PIT_MODE_UNSET;
 		pit->s.channels[i].gate = i != 2;

@@ -7,6 +7,7 @@
 #define _KEEL_COMPAT_H
 
 #include <linux/eventfd.h>
+#include <linux/hrtimer.h>
 
 /*
  * Each KEEL_* switch here is set by Kbuild from the target kernel's
@@ -20,6 +21,20 @@ static inline void keel_eventfd_signal(struct eventfd_ctx *ctx)
 	eventfd_signal(ctx);
 #else
 	eventfd_signal(ctx, 1);
+#endif
+}
+
+/* 6.13 added hrtimer_setup(); 6.15 dropped hrtimer_init(). */
+static inline void
+keel_hrtimer_setup(struct hrtimer *timer,
+		   enum hrtimer_restart (*fn)(struct hrtimer *),
+		   clockid_t clock, enum hrtimer_mode mode)
+{
+#ifdef KEEL_HAVE_HRTIMER_SETUP
+	hrtimer_setup(timer, fn, clock, mode);
+#else
+	hrtimer_init(timer, clock, mode);
+	timer->function = fn;
 #endif
 }
 
