@@ -249,11 +249,11 @@ static void *play(void *p)
 	struct player *pl = p;
 	struct kl_ucall uc;
 
-	if (kl_run_ucall(pl->vcpu, &uc) == KL_UCALL_SYNC) {
+	if (kl_run_ucall_intr(pl->vcpu, &uc) == KL_UCALL_SYNC) {
 		pl->id = uc.args[0];
 		pl->ns = uc.args[1];
+		pl->last = kl_run_ucall_intr(pl->vcpu, &uc);
 	}
-	pl->last = kl_run_ucall(pl->vcpu, &uc);
 	return NULL;
 }
 
@@ -265,6 +265,7 @@ static void test_pingpong(void)
 	struct player pl[2];
 	long khz = kl_ioctl(vcpus[0]->fd, KEEL_GET_TSC_KHZ, 0);
 	pthread_t t[2];
+	bool ok;
 	int i, r;
 
 	KL_REQUIRE(khz > 0, "GET_TSC_KHZ: %s", kl_errstr(khz));
@@ -278,12 +279,25 @@ static void test_pingpong(void)
 		pl[i] = (struct player){ .vcpu = vcpus[i], .id = 9 };
 		pthread_create(&t[i], NULL, play, &pl[i]);
 	}
+	/* A lost IPI stalls both: stop them rather than hang the suite. */
 	for (i = 0; i < 2; i++)
-		pthread_join(t[i], NULL);
-	kl_ok(pl[0].id == 0 && pl[1].id == 1 && pl[0].last == KL_UCALL_DONE &&
-	      pl[1].last == KL_UCALL_DONE,
-	      "%d IPI round trips between a %s and a spinning vCPU", ROUNDS,
-	      kl_is_kvm() ? "spinning" : "halting");
+		if (!kl_join_within(t[i], i ? 10 : 240))
+			kl_diag("vCPU %d stopped after 240 s in the ping-pong", i);
+	ok = pl[0].id == 0 && pl[1].id == 1 && pl[0].last == KL_UCALL_DONE &&
+	     pl[1].last == KL_UCALL_DONE;
+	/*
+	 * kvm_amd lacks keel's QEMU TCG quirk (svm.c): QEMU's emulated SVM
+	 * may take its injected interrupts twice, and once in CI the
+	 * ping-pong stalled there. The peer's result is reported, not held
+	 * against keel.
+	 */
+	if (!ok && kl_is_kvm() && kl_host_is_qemu_tcg())
+		kl_skip("kvm_amd under QEMU TCG: ping-pong stalled (ids %llu %llu, last %llu %llu)",
+			(unsigned long long)pl[0].id, (unsigned long long)pl[1].id,
+			(unsigned long long)pl[0].last, (unsigned long long)pl[1].last);
+	else
+		kl_ok(ok, "%d IPI round trips between a %s and a spinning vCPU",
+		      ROUNDS, kl_is_kvm() ? "spinning" : "halting");
 	kl_diag("IPI round trip: %llu ns on average",
 		(unsigned long long)pl[0].ns);
 	kl_vm_free(vm);

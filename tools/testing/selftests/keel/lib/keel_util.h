@@ -126,5 +126,10 @@ struct kl_runner {
 
 void kl_runner_start(struct kl_runner *rn, struct kl_vcpu *vcpu);
 bool kl_runner_stop(struct kl_runner *rn);
+/*
+ * Join @t within @seconds, or signal it out of RUN (its RUN then returns
+ * -EINTR: see kl_run_ucall_intr()) and return false.
+ */
+bool kl_join_within(pthread_t t, int seconds);
 
 #endif

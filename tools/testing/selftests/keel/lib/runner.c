@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* keel selftests: RUN in a thread of its own, and getting it back out. */
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "keel_util.h"
@@ -33,16 +34,35 @@ void kl_runner_start(struct kl_runner *rn, struct kl_vcpu *vcpu)
 		usleep(1000);
 }
 
-/* Signal the thread until RUN returns (a signal sent before RUN is lost). */
-bool kl_runner_stop(struct kl_runner *rn)
+/* Signal @t until it ends (a signal sent before RUN is lost). */
+static bool kl_signal_until_joined(pthread_t t)
 {
 	int i;
 
 	for (i = 0; i < 300; i++) {
-		pthread_kill(rn->thread, SIGUSR1);
+		pthread_kill(t, SIGUSR1);
 		usleep(50000);
-		if (!pthread_tryjoin_np(rn->thread, NULL))
+		if (!pthread_tryjoin_np(t, NULL))
 			return true;
 	}
+	return false;
+}
+
+bool kl_runner_stop(struct kl_runner *rn)
+{
+	return kl_signal_until_joined(rn->thread);
+}
+
+bool kl_join_within(pthread_t t, int seconds)
+{
+	struct sigaction sa = { .sa_handler = kl_sigusr1 };
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += seconds;
+	if (!pthread_timedjoin_np(t, NULL, &ts))
+		return true;
+	sigaction(SIGUSR1, &sa, NULL);
+	KL_REQUIRE(kl_signal_until_joined(t), "a thread stuck in RUN ignores signals");
 	return false;
 }

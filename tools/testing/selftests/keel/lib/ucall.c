@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+
 #include "ucall.h"
 
 u64 kl_get_ucall(struct kl_vcpu *vcpu, struct kl_ucall *uc)
@@ -54,13 +56,11 @@ const char *kl_describe_exit(struct kl_vcpu *vcpu)
 	return buf;
 }
 
-u64 kl_run_ucall(struct kl_vcpu *vcpu, struct kl_ucall *uc)
+/* kl_run_ucall()'s checks of the exit RUN returned with. */
+static u64 kl_ucall_checked(struct kl_vcpu *vcpu, struct kl_ucall *uc)
 {
-	int r = kl_vcpu_run(vcpu);
-	u64 cmd;
+	u64 cmd = kl_get_ucall(vcpu, uc);
 
-	KL_REQUIRE(!r, "RUN: %s", kl_errstr(r));
-	cmd = kl_get_ucall(vcpu, uc);
 	KL_REQUIRE(cmd != KL_UCALL_NONE, "unexpected exit: %s",
 		   kl_describe_exit(vcpu));
 	KL_REQUIRE(cmd != KL_UCALL_ABORT, "guest assertion %s:%llu: %s (value 0x%llx)",
@@ -74,4 +74,22 @@ u64 kl_run_ucall(struct kl_vcpu *vcpu, struct kl_ucall *uc)
 		   (unsigned long long)uc->args[1],
 		   (unsigned long long)uc->args[2]);
 	return cmd;
+}
+
+u64 kl_run_ucall(struct kl_vcpu *vcpu, struct kl_ucall *uc)
+{
+	int r = kl_vcpu_run(vcpu);
+
+	KL_REQUIRE(!r, "RUN: %s", kl_errstr(r));
+	return kl_ucall_checked(vcpu, uc);
+}
+
+u64 kl_run_ucall_intr(struct kl_vcpu *vcpu, struct kl_ucall *uc)
+{
+	int r = kl_vcpu_run(vcpu);
+
+	if (r == -EINTR)
+		return KL_UCALL_NONE;
+	KL_REQUIRE(!r, "RUN: %s", kl_errstr(r));
+	return kl_ucall_checked(vcpu, uc);
 }

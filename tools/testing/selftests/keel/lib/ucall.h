@@ -13,6 +13,8 @@ u64 kl_get_ucall(struct kl_vcpu *vcpu, struct kl_ucall *uc);
  * other exit fails the test. Returns the ucall's command.
  */
 u64 kl_run_ucall(struct kl_vcpu *vcpu, struct kl_ucall *uc);
+/* As kl_run_ucall(), but a signal ending RUN returns KL_UCALL_NONE. */
+u64 kl_run_ucall_intr(struct kl_vcpu *vcpu, struct kl_ucall *uc);
 /* Describe the last exit, for test messages. */
 const char *kl_describe_exit(struct kl_vcpu *vcpu);
 
