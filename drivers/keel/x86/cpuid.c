@@ -16,6 +16,7 @@
 #include <asm/processor.h>
 #include <asm/cpufeature.h>
 
+#include <keel/compat.h>
 #include <keel/core.h>
 
 /* As KVM: a table larger than this is refused before anything is copied. */

@@ -17,6 +17,7 @@
 #include <asm/cpufeature.h>
 #include <asm/processor.h>
 
+#include <keel/compat.h>
 #include <keel/core.h>
 
 #define KEEL_XFEATURES		(XFEATURE_MASK_FP | XFEATURE_MASK_SSE | \

@@ -13,6 +13,7 @@
 #include <linux/uaccess.h>
 #include <asm/fpu/api.h>
 
+#include <keel/compat.h>
 #include <keel/core.h>
 
 #define KEEL_XSAVE_UABI_SIZE	4096

@@ -10,6 +10,7 @@
 #include <asm/msr.h>
 #include <asm/msr-index.h>
 
+#include <keel/compat.h>
 #include <keel/core.h>
 
 /* As KVM: more entries than this is -E2BIG, before anything is copied. */
@@ -76,7 +77,7 @@ static int keel_get_feature_msr(struct keel_vcpu *unused, u32 index, u64 *val)
 {
 	switch (index) {
 	case MSR_IA32_UCODE_REV:
-		return rdmsrl_safe(index, val) ? -EINVAL : 0;
+		return keel_host_rdmsr_safe(index, val) ? -EINVAL : 0;
 	default:
 		return -EINVAL;
 	}

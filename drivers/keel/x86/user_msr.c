@@ -11,6 +11,7 @@
 #include <linux/user-return-notifier.h>
 #include <asm/msr.h>
 
+#include <keel/compat.h>
 #include <keel/core.h>
 
 struct keel_user_msrs {
@@ -35,7 +36,7 @@ static void keel_user_return(struct user_return_notifier *urn)
 		user_return_notifier_unregister(urn);
 	}
 	if (m->curr_tsc_aux != m->host_tsc_aux) {
-		wrmsrl(MSR_TSC_AUX, m->host_tsc_aux);
+		keel_host_wrmsr(MSR_TSC_AUX, m->host_tsc_aux);
 		m->curr_tsc_aux = m->host_tsc_aux;
 	}
 	local_irq_restore(flags);
@@ -47,14 +48,14 @@ void keel_user_msr_load_tsc_aux(u64 val)
 	struct keel_user_msrs *m = this_cpu_ptr(&keel_user_msrs);
 
 	if (!m->registered) {
-		rdmsrl(MSR_TSC_AUX, m->host_tsc_aux);
+		keel_host_rdmsr(MSR_TSC_AUX, m->host_tsc_aux);
 		m->curr_tsc_aux = m->host_tsc_aux;
 		m->urn.on_user_return = keel_user_return;
 		user_return_notifier_register(&m->urn);
 		m->registered = true;
 	}
 	if (val != m->curr_tsc_aux) {
-		wrmsrl(MSR_TSC_AUX, val);
+		keel_host_wrmsr(MSR_TSC_AUX, val);
 		m->curr_tsc_aux = val;
 	}
 }

@@ -8,6 +8,10 @@
 
 #include <linux/eventfd.h>
 #include <linux/hrtimer.h>
+#ifdef KEEL_HAVE_ASM_CPUID_API
+/* After 6.12, cpuid_count() left <asm/processor.h> for this header. */
+#include <asm/cpuid/api.h>
+#endif
 
 /*
  * Each KEEL_* switch here is set by Kbuild from the target kernel's
@@ -37,5 +41,16 @@ keel_hrtimer_setup(struct hrtimer *timer,
 	timer->function = fn;
 #endif
 }
+
+/* After 6.12, rdmsrl() and friends became rdmsrq(). */
+#ifdef KEEL_HAVE_MSRQ
+#define keel_host_rdmsr(msr, val)		rdmsrq(msr, val)
+#define keel_host_wrmsr(msr, val)		wrmsrq(msr, val)
+#define keel_host_rdmsr_safe(msr, p)		rdmsrq_safe(msr, p)
+#else
+#define keel_host_rdmsr(msr, val)		rdmsrl(msr, val)
+#define keel_host_wrmsr(msr, val)		wrmsrl(msr, val)
+#define keel_host_rdmsr_safe(msr, p)		rdmsrl_safe(msr, p)
+#endif
 
 #endif /* _KEEL_COMPAT_H */

@@ -20,6 +20,7 @@
 #include <asm/msr-index.h>
 #include <asm/debugreg.h>
 
+#include <keel/compat.h>
 #include <keel/core.h>
 #include "svm.h"
 
