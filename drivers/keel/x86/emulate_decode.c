@@ -36,7 +36,7 @@ static int fetch_imm(struct keel_emu *e, unsigned int bytes, bool sign,
 			return -EFAULT;
 		v |= (u64)b << (8 * i);
 	}
-	if (sign && bytes < 8 && (v & (1ULL << (bytes * 8 - 1))))
+	if (sign && bytes && bytes < 8 && (v & (1ULL << (bytes * 8 - 1))))
 		v |= ~0ULL << (bytes * 8);
 	*val = v;
 	return 0;
