@@ -336,7 +336,11 @@ void keel_irqfds_free(struct keel_vm *vm)
 
 int keel_irqfd_init(void)
 {
-	keel_irqfd_wq = alloc_workqueue("keel-irqfd-cleanup", 0, 0);
+	/*
+	 * Teardown work runs on any CPU. Saying so matters: 7.x warns
+	 * about a queue that is neither WQ_UNBOUND nor WQ_PERCPU.
+	 */
+	keel_irqfd_wq = alloc_workqueue("keel-irqfd-cleanup", WQ_UNBOUND, 0);
 	return keel_irqfd_wq ? 0 : -ENOMEM;
 }
 
