@@ -17,9 +17,12 @@ usage: $0 [options]
                     kvm (differential), kvmqemu (qemu_boot_test on
                     kvm_amd), nosvm/nonpt (load refusal),
                     reboot (with a guest running) or all (the default)
-  --kver SERIES     the kernel to test: 6.1 (default, bookworm's) or 6.12
+  --kver SERIES     the kernel to test: 6.1 (default, bookworm's), 6.12
                     (bookworm-backports, installed from the machine's own
-                    Debian mirror if missing)
+                    Debian mirror if missing) or 7.2 (sid's, with its
+                    headers, compiler and DKMS in a debootstrap'd sid
+                    chroot cached in \$KEEL_SID_ROOT, default
+                    /var/cache/keel/sid)
   --kernel PATH     boot this vmlinuz (its headers must be installed)
   --append ARGS     extra kernel command line arguments
   --shell           boot with keel loaded and give a shell; no tests
@@ -35,6 +38,10 @@ SELF=$TOP/tools/testing/selftests/keel
 OUT=$TOP/build/vmtest
 ONLY= MODE=all KERNEL= APPEND= SHELL_MODE=0 DEMO=0 DKMS=1 BENCH=0 SERIES=6.1
 QEMU_ALL=0
+# Where the target kernel's /boot, /lib/modules and /usr/src live: the
+# machine itself, or for 7.2 the sid chroot.
+ROOTFS=
+SID_ROOT=${KEEL_SID_ROOT:-/var/cache/keel/sid}
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -62,7 +69,7 @@ log() { echo "vmtest: $*" >&2; }
 
 ensure_packages() {
 	local want=(qemu-system-x86 linux-image-amd64 linux-headers-amd64
-		    busybox-static cpio kmod xz-utils dkms gcc make libc6-dev git
+		    busybox-static cpio kmod xz-utils zstd dkms gcc make libc6-dev git
 		    gcc-multilib python3 python3-pyelftools abigail-tools
 		    linux-source-6.1 sparse)
 	local missing=() p
@@ -79,17 +86,18 @@ ensure_packages() {
 
 # The newest installed kernel of $SERIES that has its headers.
 installed_kver() {
-	ls /boot/vmlinuz-"$SERIES".* 2>/dev/null | sed 's|.*/vmlinuz-||' |
-		while read -r v; do [ -d "/lib/modules/$v/build" ] && echo "$v"; done |
-		sort -V | tail -n 1
+	ls "$ROOTFS"/boot/vmlinuz-"$SERIES".* 2>/dev/null | sed 's|.*/vmlinuz-||' |
+		while read -r v; do
+			[ -d "$ROOTFS/lib/modules/$v/build/" ] ||
+				[ -d "$ROOTFS/usr/src/linux-headers-$v" ] && echo "$v"
+		done | sort -V | tail -n 1
 }
 
 # The machine's own Debian mirror, from its apt sources.
 debian_mirror() {
-	{ grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null |
-		awk '{print $2}'
-	  grep -h '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}'
-	} | grep -v security | head -n 1
+	{ grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}'
+	  grep -hs '^deb ' /etc/apt/sources.list | awk '{print $2}'
+	} | grep -v security | head -n 1 || true
 }
 
 # A kernel series other than the machine's: image and headers from the
@@ -99,7 +107,7 @@ install_series() {
 	local suite mirror d=$OUT/apt img
 	case $SERIES in
 	6.12) suite=bookworm-backports ;;
-	*) log "kernel series $SERIES: not supported (6.1, 6.12)"; exit 2 ;;
+	*) log "kernel series $SERIES: not supported (6.1, 6.12, 7.2)"; exit 2 ;;
 	esac
 	mirror=$(debian_mirror)
 	[ -n "$mirror" ] || { log "no Debian mirror in the apt sources"; exit 1; }
@@ -123,7 +131,51 @@ EOS
 		--no-install-recommends "$img" "${img/image/headers}" >/dev/null
 }
 
+# A command inside the sid chroot, with /proc for DKMS and apt.
+in_sid() {
+	$SUDO mount -t proc proc "$SID_ROOT/proc" 2>/dev/null || true
+	$SUDO chroot "$SID_ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+	local st=$?
+	$SUDO umount "$SID_ROOT/proc" 2>/dev/null || true
+	return $st
+}
+
+# 7.2's kbuild tools need glibc 2.38, newer than bookworm's: sid's
+# headers, compiler and DKMS run in a chroot of sid from the machine's
+# own mirror, made once and kept in $SID_ROOT. Its kernel image boots in
+# the emulated host like the others.
+sid_prepare() {
+	local mirror pkgs
+	mirror=$(debian_mirror)
+	[ -n "$mirror" ] || { log "no Debian mirror in the apt sources"; exit 1; }
+	if [ ! -x "$SID_ROOT/usr/bin/apt-get" ]; then
+		command -v debootstrap >/dev/null ||
+			DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+				--no-install-recommends debootstrap >/dev/null
+		log "making a sid chroot in $SID_ROOT from $mirror"
+		$SUDO rm -rf "$SID_ROOT.new"
+		$SUDO mkdir -p "$(dirname "$SID_ROOT")"
+		$SUDO debootstrap --variant=minbase sid "$SID_ROOT.new" "$mirror" \
+			> "$OUT/debootstrap.log" 2>&1 ||
+			{ tail -n 20 "$OUT/debootstrap.log"; exit 1; }
+		$SUDO mv "$SID_ROOT.new" "$SID_ROOT"
+	fi
+	ROOTFS=$SID_ROOT
+	[ -n "$(installed_kver)" ] && return
+	log "installing Linux $SERIES, its headers and DKMS in the sid chroot"
+	# A mirror snapshot may be older than its Release's Valid-Until.
+	in_sid apt-get -o Acquire::Check-Valid-Until=false update -qq
+	pkgs=$(in_sid apt-cache depends linux-image-amd64 2>/dev/null |
+	       sed -n "s/.*Depends: \(linux-image-$SERIES[.][^ ]*\)$/\1/p" |
+	       head -n 1)
+	[ -n "$pkgs" ] || { log "no linux-image-$SERIES in sid"; exit 1; }
+	in_sid apt-get install -y -qq --no-install-recommends "$pkgs" \
+		"${pkgs/image/headers}" dkms make kmod xz-utils >/dev/null
+}
+
 pick_kernel() {
+	[ "$SERIES" = 7.2 ] && sid_prepare
 	if [ -n "$KERNEL" ]; then
 		KVER=$(basename "$KERNEL" | sed 's/^vmlinuz-//')
 		return
@@ -134,15 +186,50 @@ pick_kernel() {
 		KVER=$(installed_kver)
 	fi
 	[ -n "$KVER" ] || { log "no $SERIES kernel with headers in /boot"; exit 1; }
-	KERNEL=/boot/vmlinuz-$KVER
+	KERNEL=$ROOTFS/boot/vmlinuz-$KVER
+}
+
+# keel for a kernel of the sid chroot: the build and DKMS run inside it.
+build_module_sid() {
+	local ver=$1 src=$SID_ROOT/usr/src/keel-$1
+	$SUDO rm -rf "$src"
+	$SUDO mkdir -p "$src"
+	(cd "$TOP" && $SUDO cp -r Kbuild Makefile dkms.conf include drivers "$src/")
+	if [ "$DKMS" != 1 ]; then
+		in_sid make -s -C "/usr/src/keel-$ver" KVER="$KVER" W=1 modules \
+			> "$OUT/build.log" 2>&1 || { cat "$OUT/build.log"; exit 1; }
+		KEEL_KO=$src/keel.ko
+		return
+	fi
+	log "dkms build and install keel/$ver for $KVER (sid chroot)"
+	in_sid dkms remove -m keel -v "$ver" --all >/dev/null 2>&1 || true
+	in_sid dkms add -m keel -v "$ver" >/dev/null
+	in_sid dkms build -m keel -v "$ver" -k "$KVER" > "$OUT/dkms.log" 2>&1 ||
+		{ cat "$OUT/dkms.log"; exit 1; }
+	in_sid dkms install -m keel -v "$ver" -k "$KVER" --force \
+		>> "$OUT/dkms.log" 2>&1 || { cat "$OUT/dkms.log"; exit 1; }
+	cp "$SID_ROOT/var/lib/dkms/keel/$ver/build/make.log" "$OUT/build.log" \
+		2>/dev/null || true
+	KEEL_KO=$(find "$SID_ROOT/lib/modules/$KVER/updates" -name 'keel.ko*' | head -n 1)
+	[ -n "$KEEL_KO" ] || { log "dkms installed no keel.ko"; exit 1; }
 }
 
 build_module() {
 	local ver
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$TOP/dkms.conf")
+	if [ -n "$ROOTFS" ]; then
+		build_module_sid "$ver"
+		# keel builds without a warning on every kernel it supports.
+		if grep -q 'warning:' "$OUT/build.log"; then
+			grep 'warning:' "$OUT/build.log" >&2
+			log "FAIL: keel builds with warnings for $KVER"
+			exit 1
+		fi
+		return
+	fi
 	make -s -C "$TOP" KVER="$KVER" W=1 modules
 	KEEL_KO=$TOP/keel.ko
 	[ "$DKMS" = 1 ] || return 0
-	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$TOP/dkms.conf")
 	log "dkms build and install keel/$ver for $KVER"
 	$SUDO dkms remove -m keel -v "$ver" --all >/dev/null 2>&1 || true
 	$SUDO rm -rf "/usr/src/keel-$ver"
@@ -158,13 +245,18 @@ build_module() {
 	[ -n "$KEEL_KO" ] || { log "dkms installed no keel.ko"; exit 1; }
 }
 
-# Newer Debian kernels ship modules xz-compressed; busybox loads plain ones.
+# Newer Debian kernels ship modules compressed; busybox loads plain ones.
 copy_module() {
 	mkdir -p "$(dirname "$2")"
 	if [ -e "$1" ]; then
 		cp "$1" "$2"
-	else
+	elif [ -e "$1.xz" ]; then
 		xz -dc "$1.xz" > "$2"
+	elif [ -e "$1.zst" ]; then
+		zstd -qdc "$1.zst" > "$2"
+	else
+		log "no module $1"
+		return 1
 	fi
 }
 
@@ -202,10 +294,12 @@ build_initramfs() {
 	cp "$OUT/keel-demo" "$root/tests/keel-demo"
 	for m in kernel/virt/lib/irqbypass.ko kernel/arch/x86/kvm/kvm.ko \
 		 kernel/arch/x86/kvm/kvm-amd.ko kernel/drivers/crypto/ccp/ccp.ko; do
-		copy_module "/lib/modules/$KVER/$m" "$root/lib/modules/$KVER/$m"
+		# One missing (a kernel that moved it) shows in kvm mode.
+		copy_module "$ROOTFS/lib/modules/$KVER/$m" "$root/lib/modules/$KVER/$m" ||
+			true
 	done
-	copy_module "${KEEL_KO%.xz}" "$root/lib/modules/$KVER/updates/dkms/keel.ko"
-	cp /lib/modules/"$KVER"/modules.{order,builtin,builtin.modinfo} \
+	copy_module "${KEEL_KO%.*z*}" "$root/lib/modules/$KVER/updates/dkms/keel.ko"
+	cp "$ROOTFS"/lib/modules/"$KVER"/modules.{order,builtin,builtin.modinfo} \
 		"$root/lib/modules/$KVER/" 2>/dev/null || true
 	depmod -b "$root" "$KVER"
 	stage_qemu "$root"
@@ -271,8 +365,19 @@ SPLAT='BUG:|WARNING:|Oops|general protection|KASAN|lockdep|kmemleak|Kernel panic
 # The host lane: no emulated host, results straight from the checks.
 host_checks() {
 	local res=$OUT/results-host.log
-	log "host checks: uapi contract, documentation, style"
-	bash "$SELF/host/run.sh" "$KVER" "$OUT/host" | tee "$res" | sed 's/^/  | /' >&2 || true
+	if [ -n "$ROOTFS" ]; then
+		# The rest does not depend on the kernel: the 6.1 lane has it.
+		log "host check: keel's imports against $KVER's exports"
+		copy_module "${KEEL_KO%.*z*}" "$OUT/keel-symbols.ko"
+		python3 "$SELF/host/symbols_check.py" "$KVER" "$OUT/keel-symbols.ko" \
+			"$ROOTFS/usr/src/linux-headers-$KVER/Module.symvers" |
+			sed 's|^\(not \)\?ok|host/symbols: &|' | tee "$res" |
+			sed 's/^/  | /' >&2 || true
+	else
+		log "host checks: uapi contract, documentation, style"
+		bash "$SELF/host/run.sh" "$KVER" "$OUT/host" | tee "$res" |
+			sed 's/^/  | /' >&2 || true
+	fi
 	PASSED=$((PASSED + $(grep -E ': ok ' "$res" | grep -vc '# SKIP' || true)))
 	SKIPPED=$((SKIPPED + $(grep -E ': ok ' "$res" | grep -c '# SKIP' || true)))
 	FAILED=$((FAILED + $(grep -c ': not ok' "$res" || true)))
@@ -313,6 +418,7 @@ pick_kernel
 rm -rf "$OUT/tests"
 mkdir -p "$OUT/tests"
 if [ "$MODE" = host ]; then
+	[ -z "$ROOTFS" ] || build_module
 	host_checks
 	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 	[ "$FAILED" = 0 ]
