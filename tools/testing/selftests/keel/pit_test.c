@@ -327,6 +327,20 @@ static void test_reinject(void)
 	kl_vm_free(vm);
 }
 
+/*
+ * keel, and KVM up to 6.12 at least, take a PIT without the full
+ * in-kernel irqchip; the KVM of Debian's 7.2 says -ENOENT. keel keeps
+ * its answer (a VMM may rely on it): KVM's newer one is noted.
+ */
+static void pit_needs_irqchip(int r, const char *what)
+{
+	if (r == -ENOENT && kl_is_kvm())
+		kl_skip("%s: this KVM wants the full in-kernel irqchip first (-ENOENT)",
+			what);
+	else
+		kl_ok(!r, "%s: %s", what, kl_errstr(r));
+}
+
 static void test_bad_input(void)
 {
 	struct keel_pit_config cfg = { 0 };
@@ -339,14 +353,13 @@ static void test_bad_input(void)
 	/* kvmtool creates the PIT before the irqchip. */
 	r = kl_ioctlp(vm->fd, KEEL_CREATE_PIT2, &cfg);
 	r = r ?: kl_ioctl(vm->fd, KEEL_CREATE_IRQCHIP, 0);
-	kl_ok(!r, "CREATE_PIT2 before CREATE_IRQCHIP: %s", kl_errstr(r));
+	pit_needs_irqchip(r, "CREATE_PIT2 before CREATE_IRQCHIP");
 	kl_vm_free(vm);
 	vm = kl_vm_create(0);
 	r = kl_ioctlp(vm->fd, KEEL_ENABLE_CAP, &cap);
 	KL_REQUIRE(!r, "SPLIT_IRQCHIP: %s", kl_errstr(r));
 	r = kl_ioctlp(vm->fd, KEEL_CREATE_PIT2, &cfg);
-	kl_ok(!r, "CREATE_PIT2 with a split irqchip (GSI 0 as routed): %s",
-	      kl_errstr(r));
+	pit_needs_irqchip(r, "CREATE_PIT2 with a split irqchip (GSI 0 as routed)");
 	kl_vm_free(vm);
 
 	vm = kl_vm_create(0);
