@@ -38,10 +38,12 @@ const char *kl_describe_exit(struct kl_vcpu *vcpu)
 		break;
 	case KEEL_EXIT_INTERNAL_ERROR:
 		snprintf(buf, sizeof(buf),
-			 "INTERNAL_ERROR suberror %u data 0x%llx 0x%llx rip 0x%llx",
-			 run->internal.suberror,
+			 "INTERNAL_ERROR suberror %u ndata %u data 0x%llx 0x%llx 0x%llx 0x%llx rip 0x%llx",
+			 run->internal.suberror, run->internal.ndata,
 			 (unsigned long long)run->internal.data[0],
 			 (unsigned long long)run->internal.data[1],
+			 (unsigned long long)run->internal.data[2],
+			 (unsigned long long)run->internal.data[3],
 			 (unsigned long long)regs.rip);
 		break;
 	case KEEL_EXIT_FAIL_ENTRY:
@@ -56,11 +58,33 @@ const char *kl_describe_exit(struct kl_vcpu *vcpu)
 	return buf;
 }
 
+/*
+ * kvm_amd under QEMU TCG: QEMU's emulated SVM can report an interrupt
+ * delivery in flight (EXITINTINFO) on the #NPF of a plain MMIO access,
+ * likely the interrupt it delivers twice (see keel's svm.c), and KVM
+ * 6.14+ refuses MMIO during event delivery with INTERNAL_ERROR. That is
+ * the peer on this host, not a check of keel: the rest is skipped.
+ */
+static void kl_skip_peer_vectoring_error(struct kl_vcpu *vcpu)
+{
+	struct keel_run *run = vcpu->run;
+
+	if (!kl_is_kvm() || !kl_host_is_qemu_tcg() ||
+	    run->exit_reason != KEEL_EXIT_INTERNAL_ERROR ||
+	    run->internal.suberror != KEEL_INTERNAL_ERROR_DELIVERY_EV)
+		return;
+	kl_skip("kvm_amd under QEMU TCG ended RUN with MMIO during event delivery: %s",
+		kl_describe_exit(vcpu));
+	exit(kl_finish());
+}
+
 /* kl_run_ucall()'s checks of the exit RUN returned with. */
 static u64 kl_ucall_checked(struct kl_vcpu *vcpu, struct kl_ucall *uc)
 {
 	u64 cmd = kl_get_ucall(vcpu, uc);
 
+	if (cmd == KL_UCALL_NONE)
+		kl_skip_peer_vectoring_error(vcpu);
 	KL_REQUIRE(cmd != KL_UCALL_NONE, "unexpected exit: %s",
 		   kl_describe_exit(vcpu));
 	KL_REQUIRE(cmd != KL_UCALL_ABORT, "guest assertion %s:%llu: %s (value 0x%llx)",
