@@ -137,7 +137,8 @@ int keel_cpuid_init(void)
 	}
 	if (xmax >= 0x80000008) {
 		cpuid_count(0x80000008, 0, &a, &b, &c, &d);
-		keel_cpuid_add(0x80000008, 0, 0, a & 0xffff, 0, 0, 0);
+		keel_cpuid_add(0x80000008, 0, 0, a & 0xffff,
+			       keel_x86_spec_ctrl_cpuid(), 0, 0);
 	}
 	return 0;
 }
@@ -160,6 +161,7 @@ static u32 keel_cpuid_features(struct keel_cpuid_entry2 *e, int nent)
 	struct keel_cpuid_entry2 *l1 = keel_cpuid_find(e, nent, 1, 0);
 	struct keel_cpuid_entry2 *l7 = keel_cpuid_find(e, nent, 7, 0);
 	struct keel_cpuid_entry2 *e1 = keel_cpuid_find(e, nent, 0x80000001, 0);
+	struct keel_cpuid_entry2 *e8 = keel_cpuid_find(e, nent, 0x80000008, 0);
 	struct keel_cpuid_entry2 *kv = keel_cpuid_find(e, nent, 0x40000000, 0);
 	struct keel_cpuid_entry2 *kf = keel_cpuid_find(e, nent, 0x40000001, 0);
 	u32 f = 0;
@@ -179,6 +181,8 @@ static u32 keel_cpuid_features(struct keel_cpuid_entry2 *e, int nent)
 	/* RDTSCP runs natively: only if the CPU has it. */
 	if (e1 && (e1->edx & E1_EDX_RDTSCP) && boot_cpu_has(X86_FEATURE_RDTSCP))
 		f |= KEEL_GF_RDTSCP;
+	if (e8)
+		f |= keel_x86_spec_ctrl_features(e8->ebx);
 	return f;
 }
 

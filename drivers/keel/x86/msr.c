@@ -139,6 +139,8 @@ int keel_x86_get_msr(struct keel_vcpu *vcpu, u32 index, u64 *val, bool host)
 	case MSR_IA32_MISC_ENABLE:
 		*val = vcpu->arch.misc_enable;
 		return 0;
+	case MSR_IA32_SPEC_CTRL:
+		return keel_x86_get_spec_ctrl(vcpu, val, host);
 	case MSR_AMD64_SYSCFG:
 		/* Linux's MTRR code reads it on AMD; 0 as KVM, writes #GP. */
 		*val = 0;
@@ -229,6 +231,10 @@ int keel_x86_set_msr(struct keel_vcpu *vcpu, u32 index, u64 val, bool host)
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
 		return keel_set_misc_enable(vcpu, val, host);
+	case MSR_IA32_SPEC_CTRL:
+		return keel_x86_set_spec_ctrl(vcpu, val, host);
+	case MSR_IA32_PRED_CMD:
+		return keel_x86_set_pred_cmd(vcpu, val, host);
 	case MSR_IA32_TSC:
 		tsc = rdtsc();
 		/* A guest's TSC write shows in TSC_ADJUST, as on hardware. */

@@ -44,33 +44,40 @@ static const u32 keel_feature_msrs[] = {
 	MSR_IA32_UCODE_REV,
 };
 
+/* @list, then @n_more of @more: what the host has of the optional ones. */
 static long keel_msr_list_out(struct keel_msr_list __user *u,
-			      const u32 *list, u32 n)
+			      const u32 *list, u32 n, const u32 *more,
+			      u32 n_more)
 {
 	struct keel_msr_list hdr;
 
 	if (copy_from_user(&hdr, u, sizeof(hdr)))
 		return -EFAULT;
 	/* As KVM: the count is written back, also when it does not fit. */
-	if (put_user(n, &u->nmsrs))
+	if (put_user(n + n_more, &u->nmsrs))
 		return -EFAULT;
-	if (hdr.nmsrs < n)
+	if (hdr.nmsrs < n + n_more)
 		return -E2BIG;
-	if (copy_to_user(u->indices, list, n * sizeof(*list)))
+	if (copy_to_user(u->indices, list, n * sizeof(*list)) ||
+	    copy_to_user(u->indices + n, more, n_more * sizeof(*more)))
 		return -EFAULT;
 	return 0;
 }
 
 long keel_x86_get_msr_index_list(struct keel_msr_list __user *u)
 {
+	static const u32 spec_ctrl = MSR_IA32_SPEC_CTRL;
+
+	/* Listed only where the host has it, as KVM probes its list. */
 	return keel_msr_list_out(u, keel_msrs_to_save,
-				 ARRAY_SIZE(keel_msrs_to_save));
+				 ARRAY_SIZE(keel_msrs_to_save), &spec_ctrl,
+				 keel_x86_spec_ctrl_supported() ? 1 : 0);
 }
 
 long keel_x86_get_msr_feature_index_list(struct keel_msr_list __user *u)
 {
 	return keel_msr_list_out(u, keel_feature_msrs,
-				 ARRAY_SIZE(keel_feature_msrs));
+				 ARRAY_SIZE(keel_feature_msrs), NULL, 0);
 }
 
 static int keel_get_feature_msr(struct keel_vcpu *unused, u32 index, u64 *val)

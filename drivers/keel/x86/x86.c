@@ -235,6 +235,7 @@ void keel_x86_vcpu_reset(struct keel_vcpu *vcpu)
 	vcpu->arch.tsc_aux = 0;
 	vcpu->arch.hwcr = 0;
 	vcpu->arch.misc_enable = KEEL_MISC_ENABLE_DEFAULT;
+	vcpu->arch.spec_ctrl = 0;
 	/* A reset guest has no kvmclock area: keel stops writing it. */
 	vcpu->arch.system_time_msr = 0;
 	memset(&vcpu->arch.mtrr, 0, sizeof(vcpu->arch.mtrr));

@@ -132,6 +132,10 @@ struct keel_mtrrs {
 #define KEEL_GF_KVMCLOCK	BIT(3)
 #define KEEL_GF_X2APIC		BIT(4)
 #define KEEL_GF_TSC_DEADLINE	BIT(5)
+#define KEEL_GF_IBPB		BIT(6)	/* PRED_CMD */
+#define KEEL_GF_IBRS		BIT(7)	/* SPEC_CTRL and its bits */
+#define KEEL_GF_STIBP		BIT(8)
+#define KEEL_GF_SSBD		BIT(9)
 
 struct keel_guest_fpu {
 	void *xsave;		/* standard-format XSAVE area, 64-byte aligned */
@@ -159,6 +163,7 @@ struct keel_arch_vcpu {
 	u64 tsc_aux;		/* MSR_TSC_AUX, in the CPU while the guest runs */
 	u64 hwcr;		/* MSR_K7_HWCR */
 	u64 misc_enable;	/* MSR_IA32_MISC_ENABLE */
+	u64 spec_ctrl;		/* MSR_IA32_SPEC_CTRL as the guest wrote it */
 	u32 tsc_khz;		/* KEEL_SET/GET_TSC_KHZ */
 	u64 system_time_msr;	/* MSR_KVM_SYSTEM_TIME_NEW: kvmclock area */
 	u32 pvclock_version;
@@ -333,6 +338,16 @@ long keel_x86_set_vcpu_events(struct keel_vcpu *vcpu,
 /* debugreg.c */
 void keel_x86_debugreg_reset(struct keel_vcpu *vcpu);
 bool keel_x86_load_guest_db(struct keel_vcpu *vcpu, unsigned long *host_db);
+
+/* spec_ctrl.c */
+bool keel_x86_spec_ctrl_supported(void);
+u32 keel_x86_spec_ctrl_cpuid(void);
+u32 keel_x86_spec_ctrl_features(u32 e8_ebx);
+int keel_x86_get_spec_ctrl(struct keel_vcpu *vcpu, u64 *val, bool host);
+int keel_x86_set_spec_ctrl(struct keel_vcpu *vcpu, u64 val, bool host);
+int keel_x86_set_pred_cmd(struct keel_vcpu *vcpu, u64 val, bool host);
+bool keel_x86_spec_ctrl_enter(struct keel_vcpu *vcpu, u64 *host_val);
+void keel_x86_spec_ctrl_exit(u64 host_val);
 void keel_x86_restore_host_db(const unsigned long *host_db);
 void keel_x86_save_guest_db(struct keel_vcpu *vcpu);
 void keel_x86_db_set_active(struct keel_vcpu *vcpu, bool active);

@@ -705,7 +705,8 @@ static void keel_svm_enter_guest(struct keel_vcpu *vcpu)
 	struct vmcb *vmcb = svm->vmcb;
 	unsigned long *regs = vcpu->arch.regs;
 	unsigned long host_dr7, host_db[4];
-	bool host_db_saved;
+	bool host_db_saved, spec_ctrl_set;
+	u64 host_spec_ctrl;
 
 	keel_svm_pick_asid(svm);
 	/* RDTSCP runs natively when the guest's CPUID has it, else #UD. */
@@ -726,6 +727,7 @@ static void keel_svm_enter_guest(struct keel_vcpu *vcpu)
 	if (host_dr7 & ~KEEL_DR7_INIT)
 		keel_set_dr7(KEEL_DR7_INIT);
 	host_db_saved = keel_x86_load_guest_db(vcpu, host_db);
+	spec_ctrl_set = keel_x86_spec_ctrl_enter(vcpu, &host_spec_ctrl);
 	if (keel_svm_tcg_event_quirk &&
 	    (vmcb->control.event_inj & (EVTINJ_VALID | EVTINJ_TYPE_MASK)) ==
 	    (EVTINJ_VALID | EVTINJ_TYPE_INTR))
@@ -733,6 +735,8 @@ static void keel_svm_enter_guest(struct keel_vcpu *vcpu)
 
 	keel_svm_vcpu_run(svm->vmcb_pa, regs, page_to_phys(sd->host_save));
 
+	if (spec_ctrl_set)
+		keel_x86_spec_ctrl_exit(host_spec_ctrl);
 	/* DR0-3 are not intercepted: the guest may have written them. */
 	keel_x86_save_guest_db(vcpu);
 	/* Host breakpoints (perf, ptrace) get their addresses, then DR7. */

@@ -28,6 +28,15 @@
 #define MSR_MC0_CTL	0x400
 #define MSR_MC0_STATUS	0x401
 #define MSR_MC4_CTL	0x410
+#define MSR_SPEC_CTRL	0x48
+#define MSR_PRED_CMD	0x49
+
+/* CPUID 0x80000008 EBX: IBPB, IBRS, STIBP, SSBD; their SPEC_CTRL bits */
+#define E8_IBPB		BIT(12)
+#define E8_IBRS		BIT(14)
+#define E8_STIBP	BIT(15)
+#define E8_SSBD		BIT(24)
+#define E8_SPEC		(E8_IBPB | E8_IBRS | E8_STIBP | E8_SSBD)
 
 volatile u64 fault_vec, skip_len;
 extern char gp_handler[], ud_handler[];
@@ -398,9 +407,193 @@ static void test_bare(void)
 	kl_vm_free(vm);
 }
 
+volatile u64 spec_val;	/* what guest_spec() writes to SPEC_CTRL */
+
+static void guest_spec(void)
+{
+	u64 v = 0, f;
+
+	f = rdmsr_safe(MSR_SPEC_CTRL, &v);
+	GUEST_SYNC2(f, v);
+	f = wrmsr_safe(MSR_SPEC_CTRL, spec_val);
+	f |= rdmsr_safe(MSR_SPEC_CTRL, &v) << 8;
+	GUEST_SYNC2(f, v);
+	f = wrmsr_safe(MSR_SPEC_CTRL, BIT_ULL(63) | spec_val);
+	f |= rdmsr_safe(MSR_SPEC_CTRL, &v) << 8;
+	GUEST_SYNC2(f, v);
+	f = wrmsr_safe(MSR_PRED_CMD, 1);
+	f |= wrmsr_safe(MSR_PRED_CMD, 2) << 8;
+	f |= rdmsr_safe(MSR_PRED_CMD, &v) << 16;
+	GUEST_SYNC(f);
+	GUEST_DONE();
+}
+
+static bool index_list_has(int sys, u32 idx)
+{
+	struct {
+		struct keel_msr_list h;
+		u32 i[512];
+	} l = { .h.nmsrs = 512 };
+	u32 i;
+
+	KL_REQUIRE(!kl_ioctlp(sys, KEEL_GET_MSR_INDEX_LIST, &l), "index list");
+	for (i = 0; i < l.h.nmsrs; i++)
+		if (l.i[i] == idx)
+			return true;
+	return false;
+}
+
+static u32 *e8_ebx(struct kl_cpuid *c)
+{
+	u32 i;
+
+	for (i = 0; i < c->h.nent; i++)
+		if (c->e[i].function == 0x80000008)
+			return &c->e[i].ebx;
+	return NULL;
+}
+
+/* A guest with @ebx in 0x80000008 runs guest_spec(), writing @val. */
+static struct kl_vcpu *spec_vcpu(struct kl_vm **vm, u32 ebx, u64 val)
+{
+	struct kl_cpuid cpuid;
+	struct kl_vcpu *vcpu;
+	int r;
+
+	*vm = kl_vm_create_long(KL_MEM_DEFAULT, guest_spec, 1, &vcpu);
+	kl_vm_set_idt_gate(*vm, 13, gp_handler);
+	kl_get_supported_cpuid(*vm, &cpuid);
+	KL_REQUIRE(e8_ebx(&cpuid), "no CPUID 0x80000008");
+	*e8_ebx(&cpuid) = (*e8_ebx(&cpuid) & ~E8_SPEC) | ebx;
+	r = kl_ioctlp(vcpu->fd, KEEL_SET_CPUID2, &cpuid);
+	KL_REQUIRE(!r, "SET_CPUID2: %s", kl_errstr(r));
+	*(volatile u64 *)kl_gpa_to_hva(*vm, (u64)&spec_val) = val;
+	return vcpu;
+}
+
+/* The guest with every bit keel offers: it reads back what it wrote. */
+static void spec_ctrl_offered(u32 offered, u64 bits)
+{
+	struct kl_vm *vm;
+	struct kl_vcpu *vcpu = spec_vcpu(&vm, offered, bits);
+	u64 f, v, got = 0;
+	int r;
+
+	f = sync2(vcpu, &v);
+	kl_ok(!f && !v, "SPEC_CTRL starts at 0 (#%llu, %#llx)",
+	      (unsigned long long)f, (unsigned long long)v);
+	f = sync2(vcpu, &v);
+	r = msr_io(vcpu, KEEL_GET_MSRS, MSR_SPEC_CTRL, &got);
+	kl_ok(!f && v == bits && r == 1 && got == bits,
+	      "the guest wrote %#llx: reads %#llx, GET_MSRS %#llx (%#llx)",
+	      (unsigned long long)bits, (unsigned long long)v,
+	      (unsigned long long)got, (unsigned long long)f);
+	f = sync2(vcpu, &v);
+	kl_ok(f == 13 && v == bits,
+	      "bit 63: #GP, value kept (%#llx, %#llx)",
+	      (unsigned long long)f, (unsigned long long)v);
+	got = 0;
+	r = msr_io(vcpu, KEEL_SET_MSRS, MSR_SPEC_CTRL, &got);
+	kl_ok(r == 1, "SET_MSRS SPEC_CTRL 0: %d", r);
+	f = sync2(vcpu, &v);
+	if (offered & E8_IBPB)
+		kl_ok(f == 0x0d0d00,
+		      "PRED_CMD: IBPB taken, bit 1 #GP, reads #GP (%#llx)",
+		      (unsigned long long)f);
+	else
+		kl_ok(f == 0x0d0d0d, "PRED_CMD without IBPB: #GP (%#llx)",
+		      (unsigned long long)f);
+	kl_ok(kl_run_ucall(vcpu, &(struct kl_ucall){}) == KL_UCALL_DONE,
+	      "the guest finished");
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
+}
+
+/*
+ * kvm_amd finds the MSR by RDMSR/WRMSR on the host, which QEMU's TCG
+ * accepts without the CPUID bits; keel goes by the CPUID Linux uses.
+ */
+static bool peer_probed_spec_ctrl(void)
+{
+	return kl_is_kvm() && kl_host_is_qemu_tcg();
+}
+
+/*
+ * A host without SPEC_CTRL (QEMU's TCG offers none in system mode): a
+ * guest whose CPUID claims IBRS and IBPB still gets #GP, as on KVM 7.2
+ * (6.1 lets it read and write SPEC_CTRL where the host's RDMSR works).
+ */
+static void spec_ctrl_absent(void)
+{
+	struct kl_vm *vm;
+	struct kl_vcpu *vcpu = spec_vcpu(&vm, E8_IBRS | E8_IBPB, 0);
+	u64 a, f, v, zero = 0;
+	int r;
+
+	a = sync2(vcpu, &v);
+	f = sync2(vcpu, &v);
+	if (peer_probed_spec_ctrl() && !a && !f)
+		kl_skip("host without SPEC_CTRL, IBRS in CPUID: KVM 6.1 lets the guest use it");
+	else
+		kl_ok(a == 13 && f == 0x0d0d,
+		      "host without SPEC_CTRL, IBRS in CPUID: read and write #GP (%#llx %#llx)",
+		      (unsigned long long)a, (unsigned long long)f);
+	sync2(vcpu, &v);
+	f = sync2(vcpu, &v);
+	kl_ok(f == 0x0d0d0d, "PRED_CMD without host IBPB: #GP (%#llx)",
+	      (unsigned long long)f);
+	r = msr_io(vcpu, KEEL_SET_MSRS, MSR_SPEC_CTRL, &zero);
+	if (peer_probed_spec_ctrl() && r == 1)
+		kl_skip("SET_MSRS SPEC_CTRL 0: kvm_amd takes it (QEMU's TCG has the MSR)");
+	else
+		kl_ok(r == 0, "SET_MSRS SPEC_CTRL 0 on such a host: %d entries",
+		      r);
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
+}
+
+static void test_spec_ctrl(void)
+{
+	struct kl_vm *vm = kl_vm_create(KL_MEM_DEFAULT);
+	struct kl_cpuid cpuid;
+	u32 a, b, c, d, offered;
+	struct kl_vcpu *vcpu;
+	u64 bits = 0, v = 1;
+	bool listed;
+	int r;
+
+	kl_get_supported_cpuid(vm, &cpuid);
+	asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
+		     : "a"(0x80000008), "c"(0));
+	offered = e8_ebx(&cpuid) ? *e8_ebx(&cpuid) & E8_SPEC : 0;
+	kl_ok(!(offered & ~b), "0x80000008 EBX speculation bits %#x, the host has %#x",
+	      offered, (u32)(b & E8_SPEC));
+	bits |= offered & E8_IBRS ? 1 : 0;
+	bits |= offered & E8_STIBP ? 2 : 0;
+	bits |= offered & E8_SSBD ? 4 : 0;
+	listed = index_list_has(vm->sys_fd, MSR_SPEC_CTRL);
+	if (peer_probed_spec_ctrl() && listed && !bits)
+		kl_skip("SPEC_CTRL listed without CPUID bits: kvm_amd probed QEMU's TCG");
+	else
+		kl_ok(listed == !!bits,
+		      "SPEC_CTRL in the MSR index list: %d (bits %#llx)",
+		      listed, (unsigned long long)bits);
+	vcpu = kl_vcpu_add(vm, 0);
+	r = msr_io(vcpu, KEEL_GET_MSRS, MSR_SPEC_CTRL, &v);
+	kl_ok(r == 1 && v == 0, "GET_MSRS SPEC_CTRL on a new vCPU: %d, %#llx",
+	      r, (unsigned long long)v);
+	kl_vcpu_free(vcpu);
+	kl_vm_free(vm);
+	if (bits)
+		spec_ctrl_offered(offered, bits);
+	else
+		spec_ctrl_absent();
+}
+
 int main(void)
 {
 	test_main();
 	test_bare();
+	test_spec_ctrl();
 	return kl_finish();
 }
