@@ -162,7 +162,8 @@ sid_prepare() {
 		$SUDO mv "$SID_ROOT.new" "$SID_ROOT"
 	fi
 	ROOTFS=$SID_ROOT
-	[ -n "$(installed_kver)" ] && return
+	# openssl: DKMS signs the module with its own key, as on a real host.
+	[ -n "$(installed_kver)" ] && [ -x "$SID_ROOT/usr/bin/openssl" ] && return
 	log "installing Linux $SERIES, its headers and DKMS in the sid chroot"
 	# A mirror snapshot may be older than its Release's Valid-Until.
 	in_sid apt-get -o Acquire::Check-Valid-Until=false update -qq
@@ -171,7 +172,7 @@ sid_prepare() {
 	       head -n 1)
 	[ -n "$pkgs" ] || { log "no linux-image-$SERIES in sid"; exit 1; }
 	in_sid apt-get install -y -qq --no-install-recommends "$pkgs" \
-		"${pkgs/image/headers}" dkms make kmod xz-utils >/dev/null
+		"${pkgs/image/headers}" dkms make kmod xz-utils openssl >/dev/null
 }
 
 pick_kernel() {
@@ -195,12 +196,14 @@ build_module_sid() {
 	$SUDO rm -rf "$src"
 	$SUDO mkdir -p "$src"
 	(cd "$TOP" && $SUDO cp -r Kbuild Makefile dkms.conf include drivers "$src/")
+	# W=1 first, as on the host: build_module() fails on any warning.
+	in_sid make -s -C "/usr/src/keel-$ver" KVER="$KVER" W=1 modules \
+		> "$OUT/build.log" 2>&1 || { cat "$OUT/build.log"; exit 1; }
 	if [ "$DKMS" != 1 ]; then
-		in_sid make -s -C "/usr/src/keel-$ver" KVER="$KVER" W=1 modules \
-			> "$OUT/build.log" 2>&1 || { cat "$OUT/build.log"; exit 1; }
 		KEEL_KO=$src/keel.ko
 		return
 	fi
+	in_sid make -s -C "/usr/src/keel-$ver" KVER="$KVER" modclean >/dev/null
 	log "dkms build and install keel/$ver for $KVER (sid chroot)"
 	in_sid dkms remove -m keel -v "$ver" --all >/dev/null 2>&1 || true
 	in_sid dkms add -m keel -v "$ver" >/dev/null
@@ -208,10 +211,20 @@ build_module_sid() {
 		{ cat "$OUT/dkms.log"; exit 1; }
 	in_sid dkms install -m keel -v "$ver" -k "$KVER" --force \
 		>> "$OUT/dkms.log" 2>&1 || { cat "$OUT/dkms.log"; exit 1; }
-	cp "$SID_ROOT/var/lib/dkms/keel/$ver/build/make.log" "$OUT/build.log" \
-		2>/dev/null || true
+	# DKMS 3 keeps its make.log under the kernel's directory.
+	cat "$SID_ROOT/var/lib/dkms/keel/$ver/$KVER"/*/log/make.log \
+		>> "$OUT/build.log" 2>/dev/null || true
 	KEEL_KO=$(find "$SID_ROOT/lib/modules/$KVER/updates" -name 'keel.ko*' | head -n 1)
 	[ -n "$KEEL_KO" ] || { log "dkms installed no keel.ko"; exit 1; }
+}
+
+# keel builds without a warning on every kernel it supports.
+check_build_log() {
+	if grep -q 'warning:' "$OUT/build.log"; then
+		grep 'warning:' "$OUT/build.log" >&2
+		log "FAIL: keel builds with warnings for $KVER"
+		exit 1
+	fi
 }
 
 build_module() {
@@ -219,15 +232,12 @@ build_module() {
 	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$TOP/dkms.conf")
 	if [ -n "$ROOTFS" ]; then
 		build_module_sid "$ver"
-		# keel builds without a warning on every kernel it supports.
-		if grep -q 'warning:' "$OUT/build.log"; then
-			grep 'warning:' "$OUT/build.log" >&2
-			log "FAIL: keel builds with warnings for $KVER"
-			exit 1
-		fi
+		check_build_log
 		return
 	fi
-	make -s -C "$TOP" KVER="$KVER" W=1 modules
+	make -s -C "$TOP" KVER="$KVER" W=1 modules > "$OUT/build.log" 2>&1 ||
+		{ cat "$OUT/build.log"; exit 1; }
+	check_build_log
 	KEEL_KO=$TOP/keel.ko
 	[ "$DKMS" = 1 ] || return 0
 	log "dkms build and install keel/$ver for $KVER"
