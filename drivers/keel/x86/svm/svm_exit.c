@@ -37,14 +37,39 @@ static int keel_svm_ioio(struct keel_vcpu *vcpu, struct vmcb *vmcb)
 	return keel_x86_handle_pio(vcpu, &e);
 }
 
+/*
+ * MMIO touched while delivering an event (the guest's IDT or stack on
+ * MMIO): the instruction at RIP did not fault, so emulating it would be
+ * wrong. Userspace gets KVM's exit for this (6.14+; 6.1 emulated RIP).
+ */
+static int keel_svm_vectoring_error(struct keel_vcpu *vcpu, struct vmcb *vmcb)
+{
+	struct keel_run *run = vcpu->run;
+
+	run->exit_reason = KEEL_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = KEEL_INTERNAL_ERROR_DELIVERY_EV;
+	run->internal.ndata = 5;
+	run->internal.data[0] = vmcb->control.exit_info_2;
+	run->internal.data[1] = vmcb->control.exit_code;
+	run->internal.data[2] = vmcb->control.exit_info_1;
+	run->internal.data[3] = vmcb->control.exit_info_2;	/* the GPA */
+	run->internal.data[4] = vcpu->cpu;
+	return 0;
+}
+
 static int keel_svm_npf(struct keel_vcpu *vcpu, struct vmcb *vmcb)
 {
 	u64 err = vmcb->control.exit_info_1;
 	u64 gpa = vmcb->control.exit_info_2;
+	bool vectoring = vmcb->control.exit_int_info & EVTINJ_VALID;
 
-	if ((err & NPF_FETCH) && !keel_gpa_is_memory(vcpu->vm, gpa))
-		return keel_x86_internal_error(vcpu,
-			KEEL_INTERNAL_ERROR_EMULATION, gpa, err);
+	/* Only these two need the memslot lookup before the fault path. */
+	if ((vectoring || (err & NPF_FETCH)) &&
+	    !keel_gpa_is_memory(vcpu->vm, gpa))
+		return vectoring ? keel_svm_vectoring_error(vcpu, vmcb) :
+		       keel_x86_internal_error(vcpu,
+					       KEEL_INTERNAL_ERROR_EMULATION,
+					       gpa, err);
 	return keel_mmu_page_fault(vcpu, gpa, err & NPF_WRITE,
 				   err & NPF_PRESENT);
 }

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Exits other than I/O: HLT (RIP past it), a triple fault (SHUTDOWN),
- * an entry the CPU refuses (FAIL_ENTRY) and an MMIO access by an
+ * an entry the CPU refuses (FAIL_ENTRY), an MMIO access by an
  * instruction that is not emulated (INTERNAL_ERROR; emulate_test covers
- * the emulated ones).
+ * the emulated ones) and MMIO touched by an exception's delivery.
  */
 #include "keel_util.h"
 #include "ucall.h"
@@ -29,6 +29,43 @@ static void guest_crc32_mmio(void)
 
 	asm volatile("crc32l (%1), %0" : "+r"(v) : "r"(KL_MMIO_BASE) : "memory");
 	GUEST_DONE();
+}
+
+/* #UD with the stack on MMIO: the exception's delivery faults there. */
+static void guest_mmio_stack(void)
+{
+	asm volatile("mov %0, %%rsp; ud2" :: "r"(KL_MMIO_BASE + 0x1000) : "memory");
+}
+
+/*
+ * keel ends RUN with KVM 6.14+'s DELIVERY_EV and the GPA. Observed on
+ * kvm_amd under QEMU TCG: 6.1 emulates the instruction at RIP (UD2: an
+ * emulation failure), 7.2 never returns from RUN. keel's answer only.
+ */
+static void test_mmio_stack(struct kl_vcpu *vcpu)
+{
+	struct keel_run *run = vcpu->run;
+	struct keel_vcpu_events ev;
+	int r;
+
+	if (kl_is_kvm()) {
+		kl_skip("#UD delivered onto MMIO: kvm_amd 6.1 emulates RIP, 7.2 loops");
+		return;
+	}
+	kl_vcpu_setup_long_mode(vcpu, guest_mmio_stack, 0, 0);
+	r = kl_vcpu_run(vcpu);
+	kl_ok(!r && run->exit_reason == KEEL_EXIT_INTERNAL_ERROR &&
+	      run->internal.suberror == KEEL_INTERNAL_ERROR_DELIVERY_EV &&
+	      run->internal.ndata >= 4 && run->internal.data[1] == 0x400 &&
+	      run->internal.data[0] >= KL_MMIO_BASE + 0x1000 - 64 &&
+	      run->internal.data[0] < KL_MMIO_BASE + 0x1000,
+	      "#UD delivered onto a stack on MMIO: DELIVERY_EV, #NPF at the GPA: %s",
+	      kl_describe_exit(vcpu));
+	memset(&ev, 0, sizeof(ev));
+	r = kl_ioctlp(vcpu->fd, KEEL_GET_VCPU_EVENTS, &ev);
+	kl_ok(!r && ev.exception.injected && ev.exception.nr == 6,
+	      "... and the #UD is still to be delivered (%s, injected %u, vector %u)",
+	      kl_errstr(r), ev.exception.injected, ev.exception.nr);
 }
 
 int main(void)
@@ -71,6 +108,8 @@ int main(void)
 	      vcpu->run->internal.suberror == KEEL_INTERNAL_ERROR_EMULATION,
 	      "an MMIO access by an instruction not emulated: %s",
 	      kl_describe_exit(vcpu));
+
+	test_mmio_stack(vcpu);
 	kl_vm_free(vm);
 	return kl_finish();
 }
